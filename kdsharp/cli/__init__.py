@@ -1,0 +1,1 @@
+"""The `kdsharp` command line (sharpen, video, info, bench, install/uninstall gimp)."""
