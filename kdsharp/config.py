@@ -39,7 +39,7 @@ class RuntimeConfig:
 
     providers: tuple[str, ...] = DEFAULT_PROVIDERS
     threads: int | None = None
-    tile: int = 1024
+    tile: int = 2048
     overlap: int | None = None
     fp16: bool = True
     io_binding: bool = True

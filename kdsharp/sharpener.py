@@ -1,0 +1,244 @@
+"""``Sharpener``: one loaded model, one session, any image in and out."""
+
+from __future__ import annotations
+
+import math
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kdsharp import model_file, pixels, tiling
+from kdsharp.config import RuntimeConfig
+from kdsharp.contract import ModelInfo
+from kdsharp.errors import InputError, KdsharpError, ModelError, RuntimeFailure
+from kdsharp.session import create_session, uses_gpu
+
+MAX_STRENGTH = 2.0
+
+
+class _Runner:
+    """Runs the network on one ``1×C×h×w`` buffer with IO binding, per thread.
+
+    ``run`` is called with a buffer this object handed out (``input_buffer``),
+    so steady-state video frames reuse the same memory and bindings.
+    """
+
+    def __init__(self, session: Any, dtype: np.dtype, on_gpu: bool, io_binding: bool) -> None:
+        self._session = session
+        self._dtype = dtype
+        self._on_gpu = on_gpu
+        self._io_binding = io_binding
+        self._local = threading.local()
+
+    def input_buffer(self, shape: tuple[int, int, int, int]) -> np.ndarray:
+        state = getattr(self._local, "state", None)
+        if state is None or state["shape"] != shape:
+            state = {
+                "shape": shape,
+                "input": np.empty(shape, dtype=self._dtype),
+                "output": np.empty(shape, dtype=self._dtype),
+                "binding": None,
+            }
+            self._local.state = state
+        return state["input"]
+
+    def run(self, batch: np.ndarray) -> np.ndarray:
+        state = self._local.state
+        if not self._io_binding:
+            return self._session.run(["output"], {"input": batch})[0]
+        if state["binding"] is None:
+            state["binding"] = self._bind(state)
+        binding = state["binding"]
+        if self._on_gpu:
+            state["device_input"].update_inplace(batch)
+            self._session.run_with_iobinding(binding)
+            return state["device_output"].numpy()
+        self._session.run_with_iobinding(binding)
+        return state["output"]
+
+    def _bind(self, state: dict[str, Any]) -> Any:
+        from onnxruntime import OrtValue
+
+        binding = self._session.io_binding()
+        shape, dtype = state["shape"], self._dtype
+        if self._on_gpu:
+            # Device-resident buffers: one upload and one download per call, no allocations.
+            state["device_input"] = OrtValue.ortvalue_from_shape_and_type(shape, dtype, "cuda", 0)
+            state["device_output"] = OrtValue.ortvalue_from_shape_and_type(shape, dtype, "cuda", 0)
+            binding.bind_ortvalue_input("input", state["device_input"])
+            binding.bind_ortvalue_output("output", state["device_output"])
+        else:
+            binding.bind_cpu_input("input", state["input"])
+            out = state["output"]
+            binding.bind_output("output", "cpu", 0, dtype, list(shape), out.ctypes.data)
+        return binding
+
+
+class Sharpener:
+    """A sharpening model ready to run on images of any size.
+
+    Args:
+        model: ``None`` for the default shipped model, a shipped name
+            (``"fast"``, ``"hq"``, ``"nokd"``), or a path to a kdsharp ``.onnx``.
+        config: runtime settings (providers, threads, tiles).
+
+    Raises:
+        ModelError: missing, corrupt, tampered or contract-breaking model.
+        RuntimeFailure: onnxruntime cannot run it here.
+
+    ``sharpen`` may be called from several threads at once: the session is
+    shared (onnxruntime's ``run`` is thread-safe) and buffers are per thread.
+
+    Example:
+        >>> s = Sharpener(model_path)                          # doctest: +SKIP
+        >>> out = s.sharpen(rgb_uint8, strength=1.0)            # doctest: +SKIP
+    """
+
+    def __init__(self, model: str | Path | None = None, *, config: RuntimeConfig = RuntimeConfig()) -> None:
+        if config.tile < 0:
+            raise InputError(f"tile must be >= 0 (0 disables tiling), got {config.tile}")
+        if config.overlap is not None and config.overlap < 0:
+            raise InputError(f"overlap must be >= 0, got {config.overlap}")
+        self.config = config
+        source = model_file.read_verified(model)
+        session = create_session(source.data, config, source.path)
+        self.info: ModelInfo = model_file.check_contract(source, session)
+        self.model_path: Path = source.path
+        on_gpu = uses_gpu(session)
+        if on_gpu and config.fp16 and "TensorrtExecutionProvider" not in session.get_providers():
+            session = self._fp16_session(source.path, session)
+        self._session = session
+        self.providers: list[str] = list(session.get_providers())
+        dtype = np.dtype(np.float16 if session.get_inputs()[0].type == "tensor(float16)" else np.float32)
+        self._runner = _Runner(session, dtype, on_gpu, config.io_binding)
+        radius = self.info.receptive_radius if config.overlap is None else config.overlap
+        self.overlap = tiling.round_up(radius, self.info.size_multiple)
+        if config.tile and config.tile < 2 * self.overlap + self.info.size_multiple:
+            raise InputError(
+                f"tile {config.tile} is too small: it needs at least {2 * self.overlap + self.info.size_multiple} "
+                f"pixels for overlap {self.overlap} and size multiple {self.info.size_multiple}"
+            )
+
+    def _fp16_session(self, path: Path, fp32_session: Any) -> Any:
+        """Swap in the ``.fp16.onnx`` sibling on CUDA when there is one."""
+        sibling = path.with_name(path.name[: -len(".onnx")] + ".fp16.onnx") if path.name.endswith(".onnx") else None
+        if sibling is None or not sibling.is_file():
+            return fp32_session
+        source = model_file.read_verified(sibling)
+        session = create_session(source.data, self.config, sibling)
+        info = model_file.check_contract(source, session)
+        if (info.channels, info.size_multiple) != (self.info.channels, self.info.size_multiple):
+            raise ModelError(f"{sibling}: fp16 variant does not match {path}")
+        return session
+
+    @property
+    def session(self) -> Any:
+        """The onnxruntime session (for benchmarks and evaluation)."""
+        return self._session
+
+    def run_network(self, batch: np.ndarray) -> np.ndarray:
+        """Run the bare network on an ``N×C×H×W`` float array (sizes multiples of ``size_multiple``).
+
+        Returns a new array of the same shape. No padding, tiling or conversion:
+        this is what benchmarks call "network alone".
+        """
+        try:
+            return self._session.run(["output"], {"input": batch.astype(self._runner._dtype, copy=False)})[0]
+        except Exception as exc:
+            raise RuntimeFailure(f"onnxruntime failed: {str(exc).splitlines()[0][:300]}") from None
+
+    def sharpen(self, image: np.ndarray, *, strength: float = 1.0) -> np.ndarray:
+        """Sharpen one image.
+
+        Args:
+            image: ``H×W`` or ``H×W×C`` with C = 1 (gray), 2 (gray+alpha),
+                3 (RGB) or 4 (RGBA); dtype uint8, uint16, float32 or float16
+                (floats in 0–1). Alpha passes through untouched.
+            strength: 0 returns the input, 1 the model's result, up to 2
+                extrapolates; results are clamped to the dtype's range.
+
+        Returns:
+            A new array of the input's shape and dtype.
+
+        Raises:
+            InputError: bad array or strength.
+            RuntimeFailure: onnxruntime failed.
+        """
+        original_ndim = image.ndim if isinstance(image, np.ndarray) else 3
+        image = pixels.check_image(image)
+        if not isinstance(strength, (int, float)) or not math.isfinite(strength) or not 0 <= strength <= MAX_STRENGTH:
+            raise InputError(f"strength must be a number from 0 to {MAX_STRENGTH:g}, got {strength!r}")
+        result = self._sharpen_checked(image, float(strength))
+        return result if original_ndim == 3 else result[:, :, 0]
+
+    def _sharpen_checked(self, image: np.ndarray, strength: float) -> np.ndarray:
+        h, w, c = image.shape
+        color = 3 if c >= 3 else 1
+        result = np.empty_like(image)
+        if c in (2, 4):
+            result[:, :, color] = image[:, :, color]
+        if strength == 0.0:
+            result[:, :, :color] = image[:, :, :color]
+            return result
+        layout = tiling.plan(h, w, tile=self.config.tile, overlap=self.overlap, multiple=self.info.size_multiple)
+        padded = tiling.pad(image[:, :, :color], layout)
+        m = layout.margin
+        try:
+            for row in layout.rows:
+                for col in layout.cols:
+                    window = padded[row.start : row.stop, col.start : col.stop]
+                    keep = (
+                        slice(row.keep_start - row.start, row.keep_stop - row.start),
+                        slice(col.keep_start - col.start, col.keep_stop - col.start),
+                    )
+                    target = result[row.keep_start - m : row.keep_stop - m, col.keep_start - m : col.keep_stop - m]
+                    self._window(window, keep, strength, target)
+        except KdsharpError:
+            raise
+        except Exception as exc:
+            text = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+            raise RuntimeFailure(f"onnxruntime failed: {text}") from None
+        return result
+
+    def _window(self, window: np.ndarray, keep: tuple[slice, slice], strength: float, target: np.ndarray) -> None:
+        """Run one padded ``h×w×color`` window and write its kept region into ``target``.
+
+        Every elementwise pass works on whole contiguous planes (cropping
+        first makes numpy several times slower); only the final per-plane
+        copy into the interleaved ``target`` crops.
+        """
+        wh, ww, color = window.shape
+        channels = self.info.channels
+        scale = np.float32(1.0 / pixels.FULL_SCALE[window.dtype])
+        batch = self._runner.input_buffer((1, channels, wh, ww))
+        if channels == color:
+            for k in range(color):
+                batch[0, k] = window[:, :, k]
+            batch *= scale
+        elif channels == 3:  # gray image, RGB model
+            batch[0, 0] = window[:, :, 0]
+            batch[0, 0] *= scale
+            batch[0, 1] = batch[0, 0]
+            batch[0, 2] = batch[0, 0]
+        else:  # RGB image, luma model
+            batch[0, 0] = np.tensordot(pixels.LUMA_WEIGHTS * scale, window.transpose(2, 0, 1), axes=1)
+        values = self._runner.run(batch)[0]
+        if values.dtype != np.float32:
+            values = values.astype(np.float32)
+        if channels == color:
+            if strength != 1.0:
+                values -= batch[0]
+                values *= np.float32(strength)
+                values += batch[0]
+        elif channels == 3:  # back to gray: the mean of the three restored planes
+            before = batch[0, 0].astype(np.float32, copy=False)
+            values = (before + np.float32(strength) * (values.mean(axis=0) - before))[None]
+        else:  # the luma change added to every RGB plane keeps the chroma
+            delta = np.float32(strength) * (values[0] - batch[0, 0].astype(np.float32, copy=False))
+            values = window.transpose(2, 0, 1) * scale + delta[None]
+        planes = pixels.quantize(values, target.dtype)
+        ys, xs = keep
+        for k in range(color):
+            target[:, :, k] = planes[k, ys, xs]

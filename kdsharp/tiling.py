@@ -1,0 +1,120 @@
+"""Padding and overlapping tiles that give the same result as one whole pass.
+
+Coordinates are in the *padded* image: the original placed at ``(margin,
+margin)``, reflect-padded by ``margin`` on every side and further on the
+bottom/right up to a multiple of the model's size multiple ``m``.
+
+Every window starts on a multiple of ``m`` and every window edge that is not
+an image edge lies at least ``overlap`` pixels from the pixels it delivers, so
+with ``overlap`` at least the model's receptive radius each output pixel sees
+exactly the input it would see in an untiled pass (same strided phase, same
+context).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def round_up(value: int, multiple: int) -> int:
+    """Smallest multiple of ``multiple`` that is >= ``value``."""
+    return -(-value // multiple) * multiple
+
+
+@dataclass(frozen=True)
+class Span:
+    """One tile along one axis, in padded coordinates.
+
+    Attributes:
+        start, stop: the input window fed to the network.
+        keep_start, keep_stop: the output pixels kept from it.
+    """
+
+    start: int
+    stop: int
+    keep_start: int
+    keep_stop: int
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How one image is padded and cut.
+
+    Attributes:
+        margin: reflect padding before the content on both axes.
+        padded_height, padded_width: size of the padded image.
+        rows, cols: the tiles along each axis; the grid is their product.
+    """
+
+    margin: int
+    padded_height: int
+    padded_width: int
+    rows: tuple[Span, ...]
+    cols: tuple[Span, ...]
+
+
+def axis_spans(content: int, margin: int, padded: int, tile: int, overlap: int, multiple: int) -> tuple[Span, ...]:
+    """Cut one axis of ``padded`` pixels into windows of at most ``tile``.
+
+    Args:
+        content: the original size along this axis.
+        margin: where the content starts (a multiple of ``multiple``).
+        padded: the padded size (a multiple of ``multiple``).
+        tile: the largest window; ``0`` means never cut.
+        overlap: context on each side (a multiple of ``multiple``).
+        multiple: the model's size multiple.
+    """
+    stop = margin + content
+    if tile <= 0 or padded <= tile:
+        return (Span(0, padded, margin, stop),)
+    core = (tile - 2 * overlap) // multiple * multiple
+    if core < multiple:
+        raise ValueError(f"tile {tile} is too small for overlap {overlap} and size multiple {multiple}")
+    spans = []
+    keep = margin
+    while keep < stop:
+        keep_stop = min(keep + core, stop)
+        spans.append(
+            Span(
+                start=max(0, keep - overlap),
+                stop=min(padded, round_up(keep_stop, multiple) + overlap),
+                keep_start=keep,
+                keep_stop=keep_stop,
+            )
+        )
+        keep = keep_stop
+    return tuple(spans)
+
+
+def plan(height: int, width: int, *, tile: int, overlap: int, multiple: int) -> Layout:
+    """Plan padding and tiles for an ``height × width`` image.
+
+    Args:
+        height, width: image size, each >= 1.
+        tile: the largest window side (0: one window).
+        overlap: context per side; rounded up to ``multiple``. Also the reflect margin.
+        multiple: the model's size multiple.
+    """
+    margin = round_up(max(overlap, 0), multiple)
+    padded_h = round_up(height + 2 * margin, multiple)
+    padded_w = round_up(width + 2 * margin, multiple)
+    return Layout(
+        margin=margin,
+        padded_height=padded_h,
+        padded_width=padded_w,
+        rows=axis_spans(height, margin, padded_h, tile, margin, multiple),
+        cols=axis_spans(width, margin, padded_w, tile, margin, multiple),
+    )
+
+
+def pad(image: np.ndarray, layout: Layout) -> np.ndarray:
+    """Reflect-pad an ``H×W×C`` image to the layout's padded size (same dtype)."""
+    h, w = image.shape[:2]
+    m = layout.margin
+    widths = ((m, layout.padded_height - h - m), (m, layout.padded_width - w - m), (0, 0))
+    if h == 1 or w == 1:
+        # numpy's reflect needs two pixels to mirror; a single row/column repeats.
+        return np.pad(image, widths, mode="symmetric")
+    return np.pad(image, widths, mode="reflect")
