@@ -52,11 +52,14 @@ def captured_native_output(show: bool) -> Iterator[None]:
     except OSError:
         yield
         return
-    with tempfile.TemporaryFile() as sink:
+    with tempfile.TemporaryFile() as sink, open(os.devnull, "w") as python_sink:
         try:
             os.dup2(sink.fileno(), 1)
             os.dup2(sink.fileno(), 2)
-            yield
+            # The Python wrapper prints its fallback notice through sys.stdout,
+            # which need not be fd 1 (pytest, GIMP, notebooks replace it).
+            with contextlib.redirect_stdout(python_sink), contextlib.redirect_stderr(python_sink):
+                yield
         finally:
             for stream in (sys.stdout, sys.stderr):
                 with contextlib.suppress(Exception):

@@ -1,0 +1,246 @@
+"""Sharpener: shapes, dtypes, channels, padding, tiling, strength, threads, errors."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kdsharp import InputError, KdsharpError, RuntimeConfig, RuntimeFailure, Sharpener
+from onnx_models import write_model
+
+FULL = {np.uint8: 255, np.uint16: 65535, np.float32: 1.0, np.float16: 1.0}
+
+
+def random_image(shape: tuple[int, ...], dtype: type, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    values = rng.random(shape) * FULL[dtype]
+    return values.astype(dtype)
+
+
+def smooth_image(h: int, w: int, seed: int = 1) -> np.ndarray:
+    """A photo-like uint8 RGB image: smooth gradients plus soft blobs."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    img = np.stack([np.sin(x / 17 + k) * np.cos(y / 23 - k) for k in range(3)], axis=-1)
+    img += rng.normal(0, 0.05, img.shape)
+    return np.clip((img + 1) * 127.5, 0, 255).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def sharpener(tiny_model: Path) -> Sharpener:
+    return Sharpener(tiny_model, config=RuntimeConfig(threads=1))
+
+
+class TestShapesAndDtypes:
+    @pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32, np.float16])
+    @pytest.mark.parametrize("shape", [(1, 1, 3), (1, 9, 3), (7, 1, 1), (5, 7, 4), (37, 53, 1), (33, 17, 2), (6, 5)])
+    def test_same_shape_and_dtype(self, sharpener: Sharpener, shape: tuple[int, ...], dtype: type) -> None:
+        img = random_image(shape, dtype)
+        out = sharpener.sharpen(img)
+        assert out.shape == img.shape
+        assert out.dtype == img.dtype
+        assert np.isfinite(out.astype(np.float64)).all()
+
+    def test_input_is_not_modified(self, sharpener: Sharpener) -> None:
+        img = random_image((40, 50, 4), np.uint8)
+        before = img.copy()
+        sharpener.sharpen(img, strength=1.5)
+        np.testing.assert_array_equal(img, before)
+
+    def test_non_contiguous_input(self, sharpener: Sharpener) -> None:
+        img = random_image((80, 90, 3), np.uint8)
+        view = img[::2, 1::2]
+        np.testing.assert_array_equal(sharpener.sharpen(view), sharpener.sharpen(np.ascontiguousarray(view)))
+
+    def test_model_changes_the_image(self, sharpener: Sharpener) -> None:
+        img = smooth_image(64, 80)
+        out = sharpener.sharpen(img)
+        assert np.abs(out.astype(int) - img).mean() > 1.0
+
+
+class TestChannels:
+    def test_alpha_passes_through(self, sharpener: Sharpener) -> None:
+        img = random_image((30, 40, 4), np.uint16)
+        out = sharpener.sharpen(img)
+        np.testing.assert_array_equal(out[..., 3], img[..., 3])
+        np.testing.assert_array_equal(out[..., :3], sharpener.sharpen(img[..., :3]))
+
+    def test_gray_alpha_passes_through(self, sharpener: Sharpener) -> None:
+        img = random_image((30, 40, 2), np.uint8)
+        out = sharpener.sharpen(img)
+        np.testing.assert_array_equal(out[..., 1], img[..., 1])
+        np.testing.assert_array_equal(out[..., :1], sharpener.sharpen(img[..., :1]))
+
+    def test_gray_on_rgb_model_equals_mean_of_rgb_result(self, sharpener: Sharpener) -> None:
+        gray = random_image((24, 28, 1), np.float32) * 0.2 + 0.4  # nothing clamps
+        out = sharpener.sharpen(gray)
+        rgb = sharpener.sharpen(np.repeat(gray, 3, axis=2))
+        np.testing.assert_allclose(out[..., 0], rgb.mean(axis=2), atol=1e-5)
+
+    def test_two_dimensional_gray(self, sharpener: Sharpener) -> None:
+        gray = random_image((24, 28), np.uint8)
+        np.testing.assert_array_equal(sharpener.sharpen(gray), sharpener.sharpen(gray[..., None])[..., 0])
+
+    def test_luma_model_on_rgb_keeps_chroma(self, tiny_luma_model: Path) -> None:
+        s = Sharpener(tiny_luma_model, config=RuntimeConfig(threads=1))
+        img = smooth_image(48, 64).astype(np.float32) / 255
+        out = s.sharpen(img)
+        delta = out - img
+        inside = (out > 0.01).all(axis=2) & (out < 0.99).all(axis=2)
+        # The same luma change lands on every channel (where nothing clamps).
+        np.testing.assert_allclose(delta[inside][:, 0], delta[inside][:, 1], atol=1e-5)
+        np.testing.assert_allclose(delta[inside][:, 0], delta[inside][:, 2], atol=1e-5)
+        assert np.abs(delta).max() > 1e-3
+
+    def test_luma_model_on_gray(self, tiny_luma_model: Path) -> None:
+        s = Sharpener(tiny_luma_model, config=RuntimeConfig(threads=1))
+        gray = random_image((20, 30, 1), np.uint8)
+        assert s.sharpen(gray).shape == gray.shape
+
+
+class TestStrength:
+    @pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32, np.float16])
+    def test_zero_is_identity(self, sharpener: Sharpener, dtype: type) -> None:
+        img = random_image((31, 45, 4), dtype)
+        np.testing.assert_array_equal(sharpener.sharpen(img, strength=0), img)
+
+    def test_blend_is_linear(self, sharpener: Sharpener) -> None:
+        img = smooth_image(40, 48).astype(np.float32) / 255 * 0.5 + 0.25
+        full = sharpener.sharpen(img, strength=1.0)
+        half = sharpener.sharpen(img, strength=0.5)
+        np.testing.assert_allclose(half, img + 0.5 * (full - img), atol=1e-5)
+
+    def test_extrapolation_is_clamped(self, tiny_model: Path) -> None:
+        s = Sharpener(tiny_model, config=RuntimeConfig(threads=1))
+        img = random_image((40, 40, 3), np.float32)
+        out = s.sharpen(img, strength=2.0)
+        assert out.min() >= 0.0 and out.max() <= 1.0
+        out8 = s.sharpen((img * 255).astype(np.uint8), strength=2.0)
+        assert out8.dtype == np.uint8
+
+    @pytest.mark.parametrize("bad", [-0.1, 2.01, float("nan"), float("inf"), "1"])
+    def test_bad_strength(self, sharpener: Sharpener, bad: object) -> None:
+        with pytest.raises(InputError, match="strength"):
+            sharpener.sharpen(random_image((4, 4, 3), np.uint8), strength=bad)  # type: ignore[arg-type]
+
+
+class TestTiling:
+    @pytest.mark.parametrize("tile", [48, 64, 100, 256])
+    def test_tiled_equals_untiled(self, tiny_model: Path, tile: int) -> None:
+        img = smooth_image(203, 317)
+        whole = Sharpener(tiny_model, config=RuntimeConfig(tile=0, threads=1)).sharpen(img)
+        tiled = Sharpener(tiny_model, config=RuntimeConfig(tile=tile, threads=1)).sharpen(img)
+        assert np.abs(whole.astype(int) - tiled).max() <= 1
+
+    def test_tiled_equals_untiled_float_and_strength(self, tiny_model: Path) -> None:
+        img = smooth_image(130, 170).astype(np.float32) / 255
+        whole = Sharpener(tiny_model, config=RuntimeConfig(tile=0)).sharpen(img, strength=1.7)
+        tiled = Sharpener(tiny_model, config=RuntimeConfig(tile=64)).sharpen(img, strength=1.7)
+        np.testing.assert_allclose(whole, tiled, atol=1e-5)
+
+    def test_too_small_overlap_shows_seams(self, tiny_model: Path) -> None:
+        # The check above can fail: without enough context the tiles differ.
+        img = smooth_image(203, 317)
+        whole = Sharpener(tiny_model, config=RuntimeConfig(tile=0)).sharpen(img)
+        tiled = Sharpener(tiny_model, config=RuntimeConfig(tile=48, overlap=0)).sharpen(img)
+        assert np.abs(whole.astype(int) - tiled).max() > 1
+
+    def test_tile_too_small_for_overlap(self, tiny_model: Path) -> None:
+        with pytest.raises(InputError, match="tile"):
+            Sharpener(tiny_model, config=RuntimeConfig(tile=16))
+
+    def test_negative_tile(self, tiny_model: Path) -> None:
+        with pytest.raises(InputError, match="tile"):
+            Sharpener(tiny_model, config=RuntimeConfig(tile=-1))
+
+
+class TestInputErrors:
+    @pytest.mark.parametrize(
+        "image, words",
+        [
+            ([[1, 2], [3, 4]], "numpy array"),
+            (np.zeros((4, 4, 3), np.int32), "dtype"),
+            (np.zeros((4, 4, 3), np.float64), "dtype"),
+            (np.zeros((4, 4, 5), np.uint8), "channels"),
+            (np.zeros((0, 4, 3), np.uint8), "at least 1×1"),
+            (np.zeros((2, 4, 4, 3), np.uint8), "H×W×C"),
+            (np.full((4, 4, 3), np.nan, np.float32), "NaN"),
+        ],
+    )
+    def test_rejected(self, sharpener: Sharpener, image: object, words: str) -> None:
+        with pytest.raises(InputError, match=words):
+            sharpener.sharpen(image)  # type: ignore[arg-type]
+
+    def test_errors_share_one_root(self) -> None:
+        for cls in (InputError, RuntimeFailure):
+            assert issubclass(cls, KdsharpError)
+
+
+class TestProvidersAndThreads:
+    def test_providers_reported_from_session(self, sharpener: Sharpener) -> None:
+        assert sharpener.providers == sharpener.session.get_providers()
+        # No GPU here: whatever was preferred, the CPU is what runs.
+        assert sharpener.providers[-1] == "CPUExecutionProvider"
+
+    def test_cpu_only_request(self, tiny_model: Path) -> None:
+        s = Sharpener(tiny_model, config=RuntimeConfig(providers=("CPUExecutionProvider",)))
+        assert s.providers == ["CPUExecutionProvider"]
+
+    def test_unknown_provider_only(self, tiny_model: Path) -> None:
+        with pytest.raises(RuntimeFailure, match="providers"):
+            Sharpener(tiny_model, config=RuntimeConfig(providers=("NoSuchExecutionProvider",)))
+
+    def test_gpu_fallback_is_quiet(self, tiny_model: Path, capfd: pytest.CaptureFixture[str]) -> None:
+        Sharpener(tiny_model)
+        out, err = capfd.readouterr()
+        assert "CUDA" not in err + out and "TensorRT" not in err + out
+
+    def test_without_io_binding_same_result(self, tiny_model: Path) -> None:
+        img = smooth_image(50, 70)
+        a = Sharpener(tiny_model, config=RuntimeConfig(io_binding=True)).sharpen(img)
+        b = Sharpener(tiny_model, config=RuntimeConfig(io_binding=False)).sharpen(img)
+        np.testing.assert_array_equal(a, b)
+
+    def test_threads_from_config_and_env(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("OMP_NUM_THREADS", "3")
+        assert RuntimeConfig().intra_op_threads() == 3
+        assert RuntimeConfig(threads=1).intra_op_threads() == 1
+        monkeypatch.delenv("OMP_NUM_THREADS")
+        assert RuntimeConfig().intra_op_threads() == 0
+
+    def test_concurrent_calls(self, sharpener: Sharpener) -> None:
+        images = [smooth_image(60 + 8 * i, 70 + 4 * i, seed=i) for i in range(4)]
+        expected = [sharpener.sharpen(img) for img in images]
+        results: dict[int, np.ndarray] = {}
+
+        def work(i: int) -> None:
+            for _ in range(3):
+                results[i] = sharpener.sharpen(images[i])
+
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for i in range(4):
+            np.testing.assert_array_equal(results[i], expected[i])
+
+
+class TestFloat16Model:
+    def test_fp16_graph_runs(self, tmp_path: Path) -> None:
+        path = write_model(tmp_path / "half.onnx", dtype="float16")
+        s = Sharpener(path)
+        assert s.info.dtype == "float16"
+        img = smooth_image(20, 24)
+        assert s.sharpen(img).dtype == np.uint8
+
+
+def test_run_network_is_bare(sharpener: Sharpener) -> None:
+    batch = np.random.default_rng(0).random((1, 3, 16, 24), dtype=np.float32)
+    out = sharpener.run_network(batch)
+    assert out.shape == batch.shape
+    with pytest.raises(RuntimeFailure):
+        sharpener.run_network(np.zeros((1, 3, 15, 24), np.float32))
