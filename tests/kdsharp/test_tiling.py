@@ -41,4 +41,4 @@ def test_pad_reflects_and_handles_single_pixels() -> None:
 
 def test_tile_smaller_than_context_is_refused() -> None:
     with pytest.raises(ValueError):
-        tiling.axis_spans(500, 16, 532, 40, 16, 4)
+        tiling.axis_spans(500, 16, 532, 35, 16, 4)
