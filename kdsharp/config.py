@@ -31,6 +31,9 @@ class RuntimeConfig:
             makes tiled output equal to untiled output.
         fp16: on CUDA/TensorRT, use the model's ``.fp16.onnx`` sibling when one
             exists. Never used on the CPU, where fp16 is slower.
+        conversion_threads: threads for the uint8/uint16 <-> float conversions
+            around the network on large windows. ``None`` uses the CPU thread
+            count; ``1`` keeps them on the calling thread.
         io_binding: bind input/output buffers (device buffers on CUDA) rather
             than letting ``run`` allocate for every call.
         trt_cache_dir: where TensorRT keeps built engines.
@@ -42,6 +45,7 @@ class RuntimeConfig:
     tile: int = 2048
     overlap: int | None = None
     fp16: bool = True
+    conversion_threads: int | None = None
     io_binding: bool = True
     trt_cache_dir: Path | None = None
     verbose: bool = False

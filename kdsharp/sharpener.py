@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -16,6 +18,8 @@ from kdsharp.errors import InputError, KdsharpError, ModelError, RuntimeFailure
 from kdsharp.session import create_session, uses_gpu
 
 MAX_STRENGTH = 2.0
+#: Below this many pixels per window, conversions stay on the calling thread.
+_PARALLEL_MIN_PIXELS = 256 * 1024
 
 
 class _Runner:
@@ -113,6 +117,9 @@ class Sharpener:
         self.providers: list[str] = list(session.get_providers())
         dtype = np.dtype(np.float16 if session.get_inputs()[0].type == "tensor(float16)" else np.float32)
         self._runner = _Runner(session, dtype, on_gpu, config.io_binding)
+        self._conversion_threads = max(1, min(4, config.conversion_threads or config.intra_op_threads() or os.cpu_count() or 1))
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
         radius = self.info.receptive_radius if config.overlap is None else config.overlap
         self.overlap = tiling.round_up(radius, self.info.size_multiple)
         if config.tile and config.tile < 2 * self.overlap + self.info.size_multiple:
@@ -205,40 +212,75 @@ class Sharpener:
     def _window(self, window: np.ndarray, keep: tuple[slice, slice], strength: float, target: np.ndarray) -> None:
         """Run one padded ``h×w×color`` window and write its kept region into ``target``.
 
-        Every elementwise pass works on whole contiguous planes (cropping
-        first makes numpy several times slower); only the final per-plane
-        copy into the interleaved ``target`` crops.
+        Conversions run in horizontal bands on the conversion threads (numpy
+        releases the GIL), and every elementwise pass works on whole rows of
+        contiguous planes; only the final per-plane copy into the interleaved
+        ``target`` crops columns.
         """
-        wh, ww, color = window.shape
-        channels = self.info.channels
+        wh, ww, _ = window.shape
+        batch = self._runner.input_buffer((1, self.info.channels, wh, ww))
+        self._in_bands(0, wh, ww, lambda rows: self._fill(window[rows], batch[0, :, rows]))
+        output = self._runner.run(batch)[0]
+        ys, xs = keep
+
+        def finish(rows: slice) -> None:
+            values = self._blend(output[:, rows], batch[0, :, rows], window[rows], strength)
+            planes = pixels.quantize(values, target.dtype)
+            out_rows = slice(rows.start - ys.start, rows.stop - ys.start)
+            for k in range(planes.shape[0]):
+                target[out_rows, :, k] = planes[k, :, xs]
+
+        self._in_bands(ys.start, ys.stop, ww, finish)
+
+    def _in_bands(self, start: int, stop: int, width: int, work: Callable[[slice], None]) -> None:
+        """Call ``work(rows)`` on bands of ``[start, stop)``, in parallel when worth it."""
+        count = self._conversion_threads if (stop - start) * width >= _PARALLEL_MIN_PIXELS else 1
+        step = -(-(stop - start) // count)
+        bands = [slice(a, min(a + step, stop)) for a in range(start, stop, step)]
+        if len(bands) == 1:
+            work(bands[0])
+            return
+        if self._pool is None:
+            with self._pool_lock:
+                if self._pool is None:
+                    self._pool = ThreadPoolExecutor(self._conversion_threads, thread_name_prefix="kdsharp-convert")
+        for future in [self._pool.submit(work, band) for band in bands]:
+            future.result()
+
+    def _fill(self, window: np.ndarray, planes: np.ndarray) -> None:
+        """Write ``window`` (h×w×color, image dtype) into the network's ``planes`` (channels×h×w, 0–1)."""
+        channels, color = planes.shape[0], window.shape[2]
         scale = np.float32(1.0 / pixels.FULL_SCALE[window.dtype])
-        batch = self._runner.input_buffer((1, channels, wh, ww))
         if channels == color:
             for k in range(color):
-                batch[0, k] = window[:, :, k]
-            batch *= scale
+                planes[k] = window[:, :, k]
+            planes *= scale
         elif channels == 3:  # gray image, RGB model
-            batch[0, 0] = window[:, :, 0]
-            batch[0, 0] *= scale
-            batch[0, 1] = batch[0, 0]
-            batch[0, 2] = batch[0, 0]
+            planes[0] = window[:, :, 0]
+            planes[0] *= scale
+            planes[1] = planes[0]
+            planes[2] = planes[0]
         else:  # RGB image, luma model
-            batch[0, 0] = np.tensordot(pixels.LUMA_WEIGHTS * scale, window.transpose(2, 0, 1), axes=1)
-        values = self._runner.run(batch)[0]
-        if values.dtype != np.float32:
-            values = values.astype(np.float32)
+            planes[0] = np.tensordot(pixels.LUMA_WEIGHTS * scale, window.transpose(2, 0, 1), axes=1)
+
+    def _blend(self, output: np.ndarray, before: np.ndarray, window: np.ndarray, strength: float) -> np.ndarray:
+        """Mix the network's ``output`` planes with the input by ``strength``.
+
+        Returns ``color×h×w`` float32 planes in 0–1 (unclamped); may reuse ``output``.
+        """
+        channels, color = output.shape[0], window.shape[2]
+        values = output if output.dtype == np.float32 else output.astype(np.float32)
+        s = np.float32(strength)
         if channels == color:
             if strength != 1.0:
-                values -= batch[0]
-                values *= np.float32(strength)
-                values += batch[0]
-        elif channels == 3:  # back to gray: the mean of the three restored planes
-            before = batch[0, 0].astype(np.float32, copy=False)
-            values = (before + np.float32(strength) * (values.mean(axis=0) - before))[None]
-        else:  # the luma change added to every RGB plane keeps the chroma
-            delta = np.float32(strength) * (values[0] - batch[0, 0].astype(np.float32, copy=False))
-            values = window.transpose(2, 0, 1) * scale + delta[None]
-        planes = pixels.quantize(values, target.dtype)
-        ys, xs = keep
-        for k in range(color):
-            target[:, :, k] = planes[k, ys, xs]
+                values -= before
+                values *= s
+                values += before
+            return values
+        before32 = before[0].astype(np.float32, copy=False)
+        if channels == 3:  # back to gray: the mean of the three restored planes
+            return (before32 + s * (values.mean(axis=0) - before32))[None]
+        # luma model on RGB: the luma change added to every plane keeps the chroma
+        delta = s * (values[0] - before32)
+        scale = np.float32(1.0 / pixels.FULL_SCALE[window.dtype])
+        return window.transpose(2, 0, 1) * scale + delta[None]

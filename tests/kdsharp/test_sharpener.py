@@ -229,6 +229,14 @@ class TestProvidersAndThreads:
             np.testing.assert_array_equal(results[i], expected[i])
 
 
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32])
+def test_parallel_conversion_equals_serial(tiny_model: Path, dtype: type) -> None:
+    img = random_image((700, 900, 4), dtype, seed=3)
+    serial = Sharpener(tiny_model, config=RuntimeConfig(conversion_threads=1)).sharpen(img, strength=1.3)
+    parallel = Sharpener(tiny_model, config=RuntimeConfig(conversion_threads=3, tile=512)).sharpen(img, strength=1.3)
+    assert np.abs(serial.astype(np.float64) - parallel).max() <= (1 if dtype != np.float32 else 1e-5)
+
+
 class TestFloat16Model:
     def test_fp16_graph_runs(self, tmp_path: Path) -> None:
         path = write_model(tmp_path / "half.onnx", dtype="float16")
