@@ -252,3 +252,22 @@ def test_run_network_is_bare(sharpener: Sharpener) -> None:
     assert out.shape == batch.shape
     with pytest.raises(RuntimeFailure):
         sharpener.run_network(np.zeros((1, 3, 15, 24), np.float32))
+
+
+def test_verbose_shows_provider_fallback(tiny_model: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    Sharpener(tiny_model, config=RuntimeConfig(verbose=True))
+    out, err = capfd.readouterr()
+    assert "CUDA" in out + err or "TensorRT" in out + err
+
+
+def test_fp16_sibling_is_picked_for_gpu_sessions(tmp_path: Path) -> None:
+    # The swap itself only happens when CUDA runs; here its choice of file is checked.
+    path = write_model(tmp_path / "m.onnx")
+    s = Sharpener(path)
+    assert s._fp16_session(path, s.session) is s.session  # no sibling: keep fp32
+    write_model(tmp_path / "m.fp16.onnx", dtype="float16")
+    half = s._fp16_session(path, s.session)
+    assert half.get_inputs()[0].type == "tensor(float16)"
+    write_model(tmp_path / "m.fp16.onnx", dtype="float16", multiple=8)
+    with pytest.raises(Exception, match="does not match"):
+        s._fp16_session(path, s.session)
