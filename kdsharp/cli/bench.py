@@ -1,0 +1,148 @@
+"""``kdsharp bench``: time the student through the core against OpenCV's unsharp mask.
+
+For each size it times, in the same run and on the same machine:
+
+* **network**: the bare onnxruntime session on a preallocated ``1×C×H×W``
+  float array (``Sharpener.run_network``), sizes rounded up to the model's multiple;
+* **end to end**: ``Sharpener.sharpen`` on ``H×W×3`` uint8 in and out
+  (conversion, padding, tiling, strength blend);
+* **unsharp**: ``cv2.addWeighted(img, 1 + a, cv2.GaussianBlur(img, sigma), -a)``
+  on the same uint8 image, the classical baseline.
+
+Each figure is the median of ``--repeat`` runs after one warm-up run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from kdsharp.cli import runtime
+from kdsharp.cli.problems import UsageProblem, import_extra
+from kdsharp.tiling import round_up
+
+#: Named sizes accepted by ``--sizes`` (width, height).
+NAMED_SIZES: dict[str, tuple[int, int]] = {
+    "480p": (854, 480),
+    "720p": (1280, 720),
+    "1080p": (1920, 1080),
+    "1440p": (2560, 1440),
+    "4k": (3840, 2160),
+}
+DEFAULT_SIZES = "720p,1080p,4k"
+
+
+@dataclass(frozen=True)
+class Row:
+    """Median timings in milliseconds for one frame size."""
+
+    width: int
+    height: int
+    network_ms: float
+    end_to_end_ms: float
+    unsharp_ms: float
+
+
+def parse_sizes(text: str) -> list[tuple[int, int]]:
+    """``720p,1080p,4k`` or ``64x48,...`` -> list of (width, height)."""
+    sizes = []
+    for part in (p.strip().lower() for p in text.split(",")):
+        if not part:
+            continue
+        if part in NAMED_SIZES:
+            sizes.append(NAMED_SIZES[part])
+            continue
+        match = re.fullmatch(r"(\d+)x(\d+)", part)
+        if not match or int(match[1]) < 1 or int(match[2]) < 1:
+            names = ", ".join(NAMED_SIZES)
+            raise argparse.ArgumentTypeError(f"bad size {part!r}: use WIDTHxHEIGHT or one of {names}")
+        sizes.append((int(match[1]), int(match[2])))
+    if not sizes:
+        raise argparse.ArgumentTypeError("give at least one size")
+    return sizes
+
+
+def add_parser(commands: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
+    """Register the ``bench`` command."""
+    p = commands.add_parser(
+        "bench",
+        parents=parents,
+        help="time the model (network alone and end to end) against OpenCV's unsharp mask",
+        description="Time the student through the core at several frame sizes and compare with OpenCV's unsharp mask.",
+    )
+    p.add_argument("--sizes", type=parse_sizes, default=parse_sizes(DEFAULT_SIZES), help=f"comma-separated sizes (default: {DEFAULT_SIZES})")
+    p.add_argument("--repeat", type=runtime.positive_int, default=10, help="timed runs per figure, after one warm-up (default: 10)")
+    runtime.add_runtime_options(p)
+    p.set_defaults(run=run)
+
+
+def median_ms(fn: Callable[[], Any], repeat: int) -> float:
+    """Median wall time of ``fn()`` in milliseconds over ``repeat`` runs, after one warm-up."""
+    fn()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000.0)
+    return statistics.median(times)
+
+
+def measure(sharpener: Any, cv2: Any, width: int, height: int, repeat: int) -> Row:
+    """Time the three paths at one size."""
+    info = sharpener.info
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, size=(height, width, 3), dtype=np.uint8)
+    m = info.size_multiple
+    dtype = np.float16 if info.dtype == "float16" else np.float32
+    batch = rng.random((1, info.channels, round_up(height, m), round_up(width, m)), dtype=np.float32).astype(dtype)
+    network = median_ms(lambda: sharpener.run_network(batch), repeat)
+    end_to_end = median_ms(lambda: sharpener.sharpen(image), repeat)
+
+    def unsharp() -> np.ndarray:
+        blur = cv2.GaussianBlur(image, (0, 0), 2.0)
+        return cv2.addWeighted(image, 1.5, blur, -0.5, 0)
+
+    return Row(width, height, network, end_to_end, median_ms(unsharp, repeat))
+
+
+def format_table(rows: list[Row]) -> str:
+    """A fixed-width table with ms, fps and ratios (end to end / network, end to end / unsharp)."""
+    header = (
+        f"{'size':>11} | {'network ms':>10} {'fps':>7} | {'end-to-end ms':>13} {'fps':>7} | "
+        f"{'unsharp ms':>10} {'fps':>7} | {'e2e/net':>7} {'e2e/unsharp':>11}"
+    )
+    lines = [header, "-" * len(header)]
+    for r in rows:
+        lines.append(
+            f"{f'{r.width}x{r.height}':>11} | {r.network_ms:10.2f} {1000 / r.network_ms:7.1f} | "
+            f"{r.end_to_end_ms:13.2f} {1000 / r.end_to_end_ms:7.1f} | {r.unsharp_ms:10.2f} {1000 / r.unsharp_ms:7.1f} | "
+            f"{r.end_to_end_ms / r.network_ms:7.2f} {r.end_to_end_ms / r.unsharp_ms:11.1f}"
+        )
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load the model, time every size and print the table."""
+    cv2 = import_extra("cv2", "bench", "kdsharp bench (the OpenCV unsharp-mask baseline)")
+    if args.threads is not None:
+        cv2.setNumThreads(args.threads)
+    sharpener = runtime.load_sharpener(args)
+    if not args.sizes:
+        raise UsageProblem("no sizes to time")
+    print(
+        f"kdsharp bench: model {sharpener.model_path.name} ({sharpener.info.architecture}), "
+        f"providers {', '.join(sharpener.providers)}, threads {args.threads or 'default'}, "
+        f"tile {args.tile}, median of {args.repeat} runs",
+        flush=True,
+    )
+    rows = []
+    for width, height in args.sizes:
+        rows.append(measure(sharpener, cv2, width, height, args.repeat))
+    print(format_table(rows))
+    return 0

@@ -1,0 +1,105 @@
+"""The options every model-running command shares, and building a ``Sharpener`` from them."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from kdsharp.config import DEFAULT_PROVIDERS, RuntimeConfig
+
+if TYPE_CHECKING:
+    from kdsharp.sharpener import Sharpener
+
+#: Short provider names accepted by ``--providers``; full onnxruntime names are accepted too.
+PROVIDER_ALIASES: dict[str, str] = {
+    "tensorrt": "TensorrtExecutionProvider",
+    "trt": "TensorrtExecutionProvider",
+    "cuda": "CUDAExecutionProvider",
+    "cpu": "CPUExecutionProvider",
+}
+
+
+def providers_arg(text: str) -> tuple[str, ...]:
+    """Parse ``cuda,cpu`` (or full onnxruntime provider names) into a provider tuple."""
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("give at least one provider, e.g. cpu or cuda,cpu")
+    out = []
+    for name in names:
+        full = PROVIDER_ALIASES.get(name.lower(), name)
+        if not full.endswith("ExecutionProvider"):
+            choices = ", ".join(PROVIDER_ALIASES)
+            raise argparse.ArgumentTypeError(f"unknown provider {name!r} (use {choices} or an onnxruntime provider name)")
+        out.append(full)
+    return tuple(out)
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """argparse type: an integer >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def strength_arg(text: str) -> float:
+    """argparse type: a strength from 0 to 2."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0.0 <= value <= 2.0:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 2, got {value:g}")
+    return value
+
+
+def add_runtime_options(parser: argparse.ArgumentParser, *, tile: bool = True) -> None:
+    """Add ``--model``, ``--providers``, ``--threads``, ``--tile`` and ``--verbose``."""
+    group = parser.add_argument_group("model and runtime")
+    group.add_argument("--model", default=None, help="shipped model name (fast, hq, nokd) or path to a kdsharp .onnx (default: fast)")
+    group.add_argument(
+        "--providers",
+        type=providers_arg,
+        default=DEFAULT_PROVIDERS,
+        help="execution providers in order of preference, e.g. cpu or cuda,cpu (default: tensorrt,cuda,cpu)",
+    )
+    group.add_argument("--threads", type=positive_int, default=None, help="CPU threads (default: OMP_NUM_THREADS or one per core)")
+    if tile:
+        group.add_argument(
+            "--tile",
+            type=non_negative_int,
+            default=RuntimeConfig.tile,
+            help=f"largest tile side in pixels; 0 never tiles (default: {RuntimeConfig.tile})",
+        )
+    group.add_argument("--verbose", action="store_true", help="show onnxruntime's own log lines")
+
+
+def runtime_config(args: argparse.Namespace) -> RuntimeConfig:
+    """The ``RuntimeConfig`` the runtime options describe."""
+    return RuntimeConfig(
+        providers=args.providers,
+        threads=args.threads,
+        tile=getattr(args, "tile", RuntimeConfig.tile),
+        verbose=args.verbose,
+    )
+
+
+def load_sharpener(args: argparse.Namespace) -> "Sharpener":
+    """Load the model the options name. Raises the core's ``ModelError``/``RuntimeFailure``."""
+    from kdsharp.sharpener import Sharpener
+
+    return Sharpener(args.model, config=runtime_config(args))
