@@ -1,0 +1,250 @@
+"""The pipe, in process: a real FFV1 video or TCP stream in, the core, a real ``pyvirtualcam.Camera`` out.
+
+The camera sends into the capture backend (``capture_backend.py``), registered
+with ``pyvirtualcam.register_backend``; every frame sent is compared with what
+the core makes of the source frame.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import imageio_ffmpeg
+import numpy as np
+import pytest
+from pyvirtualcam import PixelFormat
+
+import capture_backend
+from kdsharp import RuntimeConfig, Sharpener
+from kdsharp_cam import pixel_formats
+from kdsharp_cam.pipeline import ENDED, FRAME_LIMIT, LOST, STOPPED, CameraOutput, Pipe, PipeSettings, RecordOutput
+from kdsharp_cam.errors import SourceError
+from kdsharp_cam.recording import Recorder
+from kdsharp_cam.sources import VideoSource, parse_source
+from kdsharp_cam.virtual_camera import open_camera
+
+CPU = RuntimeConfig(providers=("CPUExecutionProvider",), threads=1)
+
+
+@pytest.fixture(scope="module")
+def sharpener(tiny_model: Path) -> Sharpener:
+    return Sharpener(model=tiny_model, config=CPU)
+
+
+class SlowSharpener(Sharpener):
+    """The real core, made slower than the source on purpose."""
+
+    delay = 0.08
+
+    def sharpen(self, image: np.ndarray, *, strength: float = 1.0) -> np.ndarray:
+        time.sleep(self.delay)
+        return super().sharpen(image, strength=strength)
+
+
+def wait_until(condition, timeout: float = 20.0, step: float = 0.02) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(step)
+
+
+def run_pipe(
+    source_text: str,
+    core: Sharpener,
+    capture_dir: Path,
+    *,
+    fmt: PixelFormat = PixelFormat.RGB,
+    settings: PipeSettings = PipeSettings(),
+    realtime: bool = False,
+    fps: float = 1000.0,
+    record: Path | None = None,
+    during=None,
+) -> tuple[Pipe, capture_backend.Capture]:
+    """Run a pipe from ``source_text`` into the capture backend until it ends; ``during(pipe)`` runs meanwhile."""
+    source = VideoSource(parse_source(source_text), realtime=realtime)
+    deadline = time.monotonic() + 10
+    while True:  # a stream server needs a moment before it listens
+        try:
+            source.open()
+            break
+        except SourceError:
+            assert time.monotonic() < deadline, f"cannot open {source_text}"
+            time.sleep(0.05)
+    first = source.read()
+    width, height = source.size
+    out_size = (2 * width if settings.side_by_side else width, height)
+    camera = open_camera(*out_size, fps, fmt, device=str(capture_dir), backend=capture_backend.NAME)
+    outputs = [CameraOutput(camera)]
+    if record is not None:
+        outputs.append(RecordOutput(Recorder(record, out_size, 25.0)))
+    pipe = Pipe(source, core, outputs, settings)
+    try:
+        pipe.start(first)
+        if during is not None:
+            during(pipe)
+        wait_until(lambda: pipe.done)
+    finally:
+        pipe.join()
+        for output in outputs:
+            output.close()
+        source.close()
+    assert pipe.failure is None, pipe.failure
+    return pipe, capture_backend.read_capture(capture_dir)
+
+
+def index_of(original: np.ndarray, frames: list[np.ndarray]) -> int:
+    """Which source frame ``original`` is (frames of a pan are all different)."""
+    matches = [i for i, frame in enumerate(frames) if np.array_equal(frame, original)]
+    assert len(matches) == 1, "sent frame does not match exactly one source frame"
+    return matches[0]
+
+
+class TestFileSource:
+    @pytest.mark.parametrize("name", sorted(pixel_formats.PIXEL_FORMATS))
+    def test_every_frame_is_the_core_output_in_the_pixel_format(self, name, pan_video, sharpener, capture_dir) -> None:
+        fmt = pixel_formats.PIXEL_FORMATS[name]
+        pipe, capture = run_pipe(str(pan_video.path), sharpener, capture_dir, fmt=fmt)
+        assert pipe.end_reason == ENDED
+        assert capture.closed
+        assert (capture.width, capture.height, capture.format) == (96, 64, fmt)
+        assert len(capture.frames) == len(pan_video.frames) == pipe.stats.sent
+        assert pipe.stats.dropped == 0
+        for sent, source_frame in zip(capture.frames, pan_video.frames):
+            core = sharpener.sharpen(source_frame)
+            assert not np.array_equal(core, source_frame)  # the model really changes the frame
+            assert np.array_equal(sent, pixel_formats.from_rgb(core, fmt))
+        if fmt is PixelFormat.RGB:
+            assert capture.frames[0].shape == (64, 96, 3)
+        if fmt is PixelFormat.BGR:
+            assert np.array_equal(capture.frames[0][..., ::-1], sharpener.sharpen(pan_video.frames[0]))
+
+    def test_side_by_side_and_strength(self, pan_video, sharpener, capture_dir) -> None:
+        settings = PipeSettings(side_by_side=True, strength=0.5)
+        _, capture = run_pipe(str(pan_video.path), sharpener, capture_dir, settings=settings)
+        assert capture.width == 2 * 96 and len(capture.frames) == len(pan_video.frames)
+        for sent, source_frame in zip(capture.frames, pan_video.frames):
+            assert np.array_equal(sent[:, :96], source_frame)
+            assert np.array_equal(sent[:, 96:], sharpener.sharpen(source_frame, strength=0.5))
+
+    def test_output_is_paced_to_the_camera_fps(self, pan_video, sharpener, capture_dir) -> None:
+        pipe, capture = run_pipe(str(pan_video.path), sharpener, capture_dir, fps=50.0)
+        span = capture.times[-1] - capture.times[0]
+        assert len(capture.frames) == 24
+        assert span >= 0.85 * 23 / 50  # unpaced, 24 tiny frames take a few milliseconds
+
+    def test_toggle_passes_frames_through_unsharpened(self, pan_video, sharpener, capture_dir) -> None:
+        def switch_off(pipe: Pipe) -> None:
+            assert pipe.toggle() is False
+
+        pipe, capture = run_pipe(str(pan_video.path), sharpener, capture_dir, during=switch_off)
+        # The first frame may already be in inference when the switch flips.
+        assert all(np.array_equal(sent, src) for sent, src in zip(capture.frames[2:], pan_video.frames[2:]))
+
+    def test_frame_limit(self, pan_video, sharpener, capture_dir) -> None:
+        pipe, capture = run_pipe(str(pan_video.path), sharpener, capture_dir, settings=PipeSettings(max_frames=5))
+        assert pipe.end_reason == FRAME_LIMIT and len(capture.frames) == 5
+
+
+class TestDropOldest:
+    def test_slow_core_drops_oldest_frames_and_latency_stays_bounded(self, long_video, tiny_model, sharpener, capture_dir) -> None:
+        slow = SlowSharpener(model=tiny_model, config=CPU)
+        settings = PipeSettings(side_by_side=True, max_frames=60)
+        pipe, capture = run_pipe(str(long_video.path), slow, capture_dir, settings=settings, realtime=True)
+        stats = pipe.stats
+        assert pipe.end_reason == FRAME_LIMIT
+        assert stats.captured == 60
+        assert stats.sent + stats.dropped == stats.captured == len(capture.frames) + stats.dropped
+        # 60 frames at 50 fps last 1.2 s; at 80 ms a frame the core keeps up with about a third.
+        assert 5 <= stats.sent <= 30
+        indices = [index_of(sent[:, :96], long_video.frames) for sent in capture.frames]
+        assert indices == sorted(set(indices))
+        assert indices[-1] == 59  # the newest frame always gets through
+        for sent, i in zip(capture.frames, indices):
+            assert np.array_equal(sent[:, 96:], sharpener.sharpen(long_video.frames[i]))
+        # Without dropping, the last frame would wait for ~45 earlier ones (seconds).
+        assert max(stats.all_latencies) < 0.45
+        assert 0.08 <= float(np.median(stats.all_latencies)) < 0.3
+
+    def test_queue_size_two_is_bounded_too(self, long_video, tiny_model, capture_dir) -> None:
+        slow = SlowSharpener(model=tiny_model, config=CPU)
+        settings = PipeSettings(queue_size=2, max_frames=40)
+        pipe, capture = run_pipe(str(long_video.path), slow, capture_dir, settings=settings, realtime=True)
+        assert pipe.stats.sent + pipe.stats.dropped == 40
+        assert pipe.stats.dropped >= 15
+        assert max(pipe.stats.all_latencies) < 0.6
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def stream_server(video: Path, port: int) -> subprocess.Popen:
+    """Stream ``video`` in real time over TCP with FFmpeg; it serves one client, then exits."""
+    command = [
+        imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "quiet", "-re", "-readrate_initial_burst", "0.1",
+        "-i", str(video), "-c", "copy", "-f", "matroska", f"tcp://127.0.0.1:{port}?listen=1",
+    ]  # fmt: skip
+    return subprocess.Popen(command)
+
+
+class TestStreamSource:
+    def test_stream_dying_mid_way_stops_cleanly(self, long_video, sharpener, capture_dir) -> None:
+        port = free_port()
+        server = stream_server(long_video.path, port)
+        try:
+            url = f"tcp://127.0.0.1:{port}"
+
+            def kill_after_some_frames(pipe: Pipe) -> None:
+                wait_until(lambda: len(capture_backend.frame_files(capture_dir)) >= 8)
+                server.kill()
+
+            pipe, capture = run_pipe(url, sharpener, capture_dir, settings=PipeSettings(side_by_side=True), during=kill_after_some_frames)
+        finally:
+            server.kill()
+            server.wait()
+        assert pipe.end_reason == LOST
+        assert capture.closed
+        assert 8 <= len(capture.frames) < len(long_video.frames)
+        indices = [index_of(sent[:, :96], long_video.frames) for sent in capture.frames]
+        assert indices == sorted(set(indices))
+        for sent, i in zip(capture.frames, indices):
+            assert np.array_equal(sent[:, 96:], sharpener.sharpen(long_video.frames[i]))
+
+    def test_reconnect_resumes_when_the_stream_comes_back(self, long_video, sharpener, capture_dir) -> None:
+        port = free_port()
+        url = f"tcp://127.0.0.1:{port}"
+        servers: list[subprocess.Popen] = []
+
+        def start_server() -> None:
+            servers.append(stream_server(long_video.path, port))
+
+        def drop_and_restore(pipe: Pipe) -> None:
+            wait_until(lambda: len(capture_backend.frame_files(capture_dir)) >= 5)
+            servers[0].kill()
+            before = len(capture_backend.frame_files(capture_dir))
+            time.sleep(0.3)
+            start_server()
+            wait_until(lambda: len(capture_backend.frame_files(capture_dir)) >= before + 5)
+            assert not pipe.done
+            pipe.stop()
+
+        start_server()
+        try:
+            settings = PipeSettings(side_by_side=True, reconnect=True, reconnect_delay=0.1)
+            pipe, capture = run_pipe(url, sharpener, capture_dir, settings=settings, during=drop_and_restore)
+        finally:
+            for server in servers:
+                server.kill()
+                server.wait()
+        assert pipe.end_reason == STOPPED and capture.closed
+        indices = [index_of(sent[:, :96], long_video.frames) for sent in capture.frames]
+        restarts = [k for k in range(1, len(indices)) if indices[k] < indices[k - 1]]
+        assert len(restarts) == 1  # frames from the first connection, then from the second
+        assert indices[restarts[0]] < 15
+
+

@@ -1,0 +1,274 @@
+"""``kdsharp-cam``: a sharpened camera for meeting apps.
+
+Reads a camera, a device, a video file or a stream, sharpens every frame with
+the core and sends it to a virtual camera (v4l2loopback on Linux, OBS Virtual
+Camera on Windows and macOS)::
+
+    kdsharp-cam 0                                  # webcam 0 -> first virtual camera
+    kdsharp-cam /dev/video0 --device /dev/video2 --resolution 1280x720 --fps 30
+    kdsharp-cam talk.mp4 --camera none --record talk-sharp.mkv
+    kdsharp-cam 0 --preview --side-by-side        # s / space: sharpening on/off, q: quit
+
+``kill -USR1 <pid>`` toggles sharpening too; Ctrl-C (or SIGTERM) stops
+cleanly: the device is released and the recording finalised. Problems are
+reported in one line with a non-zero exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any, NoReturn, Sequence
+
+from kdsharp import KdsharpError, RuntimeConfig, Sharpener
+from kdsharp_cam import pixel_formats, recording, virtual_camera
+from kdsharp_cam.errors import CamError
+from kdsharp_cam.pipeline import LOST, CameraOutput, LatestFrame, Output, Pipe, PipeSettings, RecordOutput
+from kdsharp_cam.sources import VideoSource, parse_source
+from kdsharp_cam.stats import PipeStats
+
+PROG = "kdsharp-cam"
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(CamError):
+    """An argument is unusable (reported with exit status 2)."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a bad argument in one line, without the usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def resolution(text: str) -> tuple[int, int]:
+    """Parse ``WIDTHxHEIGHT`` (such as ``1280x720``)."""
+    width, sep, height = text.lower().partition("x")
+    if not sep or not width.isdigit() or not height.isdigit() or int(width) < 1 or int(height) < 1:
+        raise argparse.ArgumentTypeError(f"resolution {text!r} is not WIDTHxHEIGHT, such as 1280x720")
+    return int(width), int(height)
+
+
+def positive(text: str) -> float:
+    """Parse a number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a number above 0")
+    return value
+
+
+def strength(text: str) -> float:
+    """Parse a strength in 0–2."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"strength {text!r} is not a number") from None
+    if not 0.0 <= value <= 2.0:
+        raise argparse.ArgumentTypeError(f"strength {text} is outside 0-2")
+    return value
+
+
+def count(text: str) -> int:
+    """Parse an integer >= 1."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``kdsharp-cam`` argument parser."""
+    parser = OneLineParser(prog=PROG, description="Sharpen a camera or video with kdsharp and send it to a virtual camera.")
+    parser.add_argument("source", nargs="?", default="0", help="camera index (0), device (/dev/video0), video file or URL; default 0")
+    parser.add_argument("--resolution", type=resolution, metavar="WxH", help="frame size asked of the camera (others are resized); default: the source's")
+    parser.add_argument("--fps", type=positive, help="virtual camera frame rate; default: the source's (30 if unknown)")
+    parser.add_argument("--camera", default="auto", metavar="BACKEND", help="pyvirtualcam backend (v4l2loopback, obs, unitycapture), auto to try each, none for no virtual camera; default auto")
+    parser.add_argument("--device", help="virtual camera device, such as /dev/video2 or 'OBS Virtual Camera'; default: the first free one")
+    parser.add_argument("--pixel-format", choices=sorted(pixel_formats.PIXEL_FORMATS), default="rgb", help="pixel format sent to the virtual camera; default rgb")
+    parser.add_argument("--strength", type=strength, default=1.0, help="0 = unchanged, 1 = the model, up to 2; default 1")
+    parser.add_argument("--model", help="shipped model name (fast, hq) or .onnx path; default: the shipped default")
+    parser.add_argument("--threads", type=count, help="CPU threads for inference; default: onnxruntime's choice")
+    parser.add_argument("--preview", action="store_true", help="show a window with what is sent (s/space: toggle, q: quit)")
+    parser.add_argument("--side-by-side", action="store_true", help="send the original and the sharpened frame next to each other")
+    parser.add_argument("--record", type=Path, metavar="FILE", help="also write the frames sent to FILE (.mkv lossless FFV1, .avi MJPG, .mp4/.mov mp4v)")
+    parser.add_argument("--reconnect", action="store_true", help="when a camera or stream stops, reopen it instead of stopping")
+    parser.add_argument("--realtime", action="store_true", help="play a video file at its own frame rate, dropping frames like a camera")
+    parser.add_argument("--frames", type=count, metavar="N", help="stop after N frames")
+    parser.add_argument("--queue-size", type=int, choices=(1, 2), default=1, help="frames each queue between threads holds; default 1")
+    parser.add_argument("--stats", type=float, default=1.0, metavar="SECONDS", help="stats line interval on stderr, 0 for none; default 1")
+    return parser
+
+
+def say(message: str) -> None:
+    """One line on stderr, prefixed with the program name."""
+    print(f"{PROG}: {message}", file=sys.stderr, flush=True)
+
+
+class StatsLine:
+    """Prints the stats line every ``interval`` seconds (in place on a terminal)."""
+
+    def __init__(self, pipe: Pipe, interval: float) -> None:
+        self.pipe = pipe
+        self.interval = interval
+        self.next = time.perf_counter() + interval
+        self.inline = sys.stderr.isatty()
+        self.printed = False
+
+    def tick(self) -> None:
+        if self.interval <= 0 or time.perf_counter() < self.next:
+            return
+        self.next += self.interval
+        line = self.pipe.stats.snapshot(self.pipe.sharpening.is_set()).line()
+        if self.inline:
+            sys.stderr.write(f"\r{line}\x1b[K")
+            sys.stderr.flush()
+            self.printed = True
+        else:
+            print(line, file=sys.stderr, flush=True)
+
+    def finish(self) -> None:
+        if self.printed:
+            sys.stderr.write("\n")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Set up the source, core, outputs and pipe from parsed arguments, and run until the end."""
+    fmt = pixel_formats.PIXEL_FORMATS[args.pixel_format]
+    use_camera = args.camera.lower() != "none"
+    if args.record is not None and (problem := recording.check_target(args.record)):
+        raise UsageError(problem)
+    if args.camera.lower() not in ("auto", "none") and args.camera not in virtual_camera.backend_names():
+        raise UsageError(f"--camera {args.camera}: no such backend here (use auto, none or one of: {', '.join(virtual_camera.backend_names())})")
+    try:
+        spec = parse_source(args.source)
+    except CamError as exc:
+        raise UsageError(str(exc)) from None
+
+    latest = LatestFrame() if args.preview else None
+    preview = None
+    pipe: Pipe | None = None
+    if args.preview:
+        from kdsharp_cam.preview import Preview  # Tk is loaded only when asked for
+
+        preview = Preview(latest, title=f"{PROG}: {args.source}", on_toggle=lambda: toggle(pipe), on_quit=lambda: pipe and pipe.stop())
+
+    outputs: list[Output] = []
+    recorder: recording.Recorder | None = None
+    source = VideoSource(spec, size=args.resolution, fps=args.fps, realtime=args.realtime)
+    try:
+        sharpener = Sharpener(model=args.model, config=RuntimeConfig(threads=args.threads))
+        source.open()
+        first = source.read()
+        if first is None:
+            raise CamError(f"source {args.source} opened but gave no frame")
+        width, height = source.size
+        out_size = (2 * width if args.side_by_side else width, height)
+        fps = args.fps or source.fps
+        if use_camera:
+            if problem := pixel_formats.check_size(fmt, *out_size):
+                raise UsageError(f"{problem}; choose --resolution or --pixel-format rgb")
+            backend = None if args.camera.lower() == "auto" else args.camera
+            camera = virtual_camera.open_camera(*out_size, fps, fmt, device=args.device, backend=backend)
+            outputs.append(CameraOutput(camera))
+            say(f"sending {out_size[0]}x{out_size[1]} {fmt.name} at {fps:g} fps to {camera.device} ({camera.backend}); SIGUSR1 toggles sharpening")
+        if args.record is not None:
+            recorder = recording.Recorder(args.record, out_size, fps)
+            outputs.append(RecordOutput(recorder))
+        if latest is not None:
+            outputs.append(latest)
+        settings = PipeSettings(
+            strength=args.strength,
+            side_by_side=args.side_by_side,
+            queue_size=args.queue_size,
+            max_frames=args.frames,
+            reconnect=args.reconnect,
+        )
+        pipe = Pipe(source, sharpener, outputs, settings, PipeStats(), notify=say)
+        return drive(pipe, first, preview, args.stats, recorder)
+    except BaseException:
+        if recorder is not None:
+            recorder.discard()
+        raise
+    finally:
+        for output in outputs:
+            if not isinstance(output, RecordOutput):
+                output.close()
+        source.close()
+        if preview is not None:
+            preview.close()
+
+
+def toggle(pipe: Pipe | None) -> None:
+    """Switch sharpening and say so."""
+    if pipe is not None:
+        say(f"sharpening {'on' if pipe.toggle() else 'off'}")
+
+
+def drive(pipe: Pipe, first: Any, preview: Any, stats_interval: float, recorder: recording.Recorder | None) -> int:
+    """Run ``pipe`` on the main thread's signals (and preview) until it ends; return the exit status."""
+    interrupts = 0
+
+    def on_stop(signum: int, frame: object) -> None:
+        nonlocal interrupts
+        interrupts += 1
+        if interrupts > 1:
+            raise KeyboardInterrupt  # a second Ctrl-C: stop waiting for the threads
+        pipe.stop()
+
+    previous = {sig: signal.signal(sig, on_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    if hasattr(signal, "SIGUSR1"):
+        previous[signal.SIGUSR1] = signal.signal(signal.SIGUSR1, lambda signum, frame: toggle(pipe))
+    line = StatsLine(pipe, stats_interval)
+    try:
+        pipe.start(first)
+        if preview is not None:
+            preview.run(lambda: pipe.done, line.tick)
+        while not pipe.done:
+            pipe.threads[-1].join(0.05)
+            line.tick()
+        pipe.join()
+    finally:
+        pipe.join()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        line.finish()
+    if pipe.failure is not None:
+        if recorder is not None:
+            recorder.discard()
+        raise pipe.failure
+    if recorder is not None and (written := recorder.finish()) is not None:
+        say(f"recorded {recorder.frames} frames to {written}")
+    say(f"{pipe.stats.summary()} ({pipe.end_reason})")
+    if pipe.end_reason == LOST:
+        say(f"source {pipe.source.spec.text} stopped delivering frames; use --reconnect to wait for it")
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Console entry point; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return run(args)
+    except UsageError as exc:
+        say(str(exc))
+        return EXIT_USAGE
+    except KdsharpError as exc:
+        say(str(exc))
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        say("interrupted")
+        return EXIT_FAILED
+    except Exception as exc:  # noqa: BLE001 - an error of OpenCV, pyvirtualcam or the OS: one line, not a traceback
+        say(f"{type(exc).__name__}: {exc}")
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

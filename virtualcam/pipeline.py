@@ -1,0 +1,328 @@
+"""The pipe: capture, inference and output threads joined by bounded queues.
+
+::
+
+    capture ──q_in (1–2)──> inference ──q_out (1–2)──> output ──> camera / recording / preview
+
+For a live source (camera, device, stream, ``--realtime`` file) a full queue
+drops its *oldest* frame to make room, so when inference is slower than the
+source the pipe always works on the newest frame and latency stays bounded.
+For a file the queues block instead, so every frame goes through. The output
+thread sends each frame to every output, then lets the camera pace it with
+``pyvirtualcam.Camera.sleep_until_next_frame``.
+
+The pipe does no pixel maths: ``Sharpener.sharpen`` (the core) does it all.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Protocol, Sequence
+
+import numpy as np
+from pyvirtualcam import Camera
+
+from kdsharp_cam import pixel_formats
+from kdsharp_cam.recording import Recorder
+from kdsharp_cam.sources import VideoSource
+from kdsharp_cam.stats import PipeStats
+
+#: Why a pipe stopped (``Pipe.end_reason``).
+ENDED, LOST, STOPPED, FRAME_LIMIT, FAILED = "ended", "lost", "stopped", "frame limit", "failed"
+
+END = None  # queue sentinel: no more frames
+POLL = 0.05  # seconds a blocked thread waits before checking for a stop
+
+
+class Sharpens(Protocol):
+    """What the pipe needs of ``kdsharp.Sharpener``."""
+
+    def sharpen(self, image: np.ndarray, *, strength: float = 1.0) -> np.ndarray: ...
+
+
+class Output(Protocol):
+    """Where finished frames go."""
+
+    def send(self, frame: np.ndarray) -> None:
+        """Take one ``H×W×3`` uint8 RGB frame."""
+
+    def pace(self) -> None:
+        """Wait until the next frame is due (no-op for outputs without a clock)."""
+
+    def close(self) -> None:
+        """Release the output; called once, from the thread that runs the CLI."""
+
+
+class CameraOutput:
+    """A ``pyvirtualcam.Camera``: converts to its pixel format, sends, and paces."""
+
+    def __init__(self, camera: Camera) -> None:
+        self.camera = camera
+
+    def send(self, frame: np.ndarray) -> None:
+        self.camera.send(pixel_formats.from_rgb(frame, self.camera.fmt))
+
+    def pace(self) -> None:
+        self.camera.sleep_until_next_frame()
+
+    def close(self) -> None:
+        self.camera.close()
+
+
+class RecordOutput:
+    """``--record``: frames appended to a ``Recorder``; finalised by ``close``."""
+
+    def __init__(self, recorder: Recorder) -> None:
+        self.recorder = recorder
+
+    def send(self, frame: np.ndarray) -> None:
+        self.recorder.write(frame)
+
+    def pace(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.recorder.finish()
+
+
+class LatestFrame:
+    """Keeps only the newest frame, for a viewer that runs on its own clock (the preview)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.frame: np.ndarray | None = None
+        self.serial = 0
+
+    def send(self, frame: np.ndarray) -> None:
+        with self.lock:
+            self.frame = frame
+            self.serial += 1
+
+    def take(self, seen: int) -> tuple[np.ndarray | None, int]:
+        """Return the newest frame if its serial is newer than ``seen`` (else ``None``) and the serial."""
+        with self.lock:
+            return (self.frame if self.serial != seen else None), self.serial
+
+    def pace(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class PipeSettings:
+    """How the pipe runs.
+
+    Attributes:
+        strength: passed to ``Sharpener.sharpen`` (0 = identity, 1 = model, up to 2).
+        side_by_side: send the original and the sharpened frame next to each
+            other (output width doubles) instead of the sharpened frame alone.
+        queue_size: bound of each queue between threads, 1 or 2.
+        max_frames: stop after capturing this many frames (``None``: no limit).
+        reconnect: when a live source stops, reopen it every ``reconnect_delay``
+            seconds instead of stopping.
+        reconnect_delay: seconds between reconnection attempts.
+    """
+
+    strength: float = 1.0
+    side_by_side: bool = False
+    queue_size: int = 1
+    max_frames: int | None = None
+    reconnect: bool = False
+    reconnect_delay: float = 1.0
+
+
+@dataclass
+class Frame:
+    """One frame in flight.
+
+    Attributes:
+        index: position in the source (0-based, counting every captured frame).
+        captured: ``time.perf_counter()`` when it left the source.
+        original: ``H×W×3`` uint8 RGB as captured.
+        shown: what the outputs receive (sharpened, or side by side).
+    """
+
+    index: int
+    captured: float
+    original: np.ndarray
+    shown: np.ndarray | None = field(default=None, repr=False)
+
+
+class Pipe:
+    """Three threads moving frames from a source through the core to the outputs.
+
+    Args:
+        source: an opened source; ``first`` is the frame already read from it.
+        sharpener: the core (or anything with its ``sharpen``).
+        outputs: where finished frames go, in order.
+        settings: see ``PipeSettings``.
+        stats: counters; a new ``PipeStats`` when ``None``.
+        notify: called with a one-line message on events such as reconnecting.
+    """
+
+    def __init__(
+        self,
+        source: VideoSource,
+        sharpener: Sharpens,
+        outputs: Sequence[Output],
+        settings: PipeSettings = PipeSettings(),
+        stats: PipeStats | None = None,
+        notify: Callable[[str], None] = lambda message: None,
+    ) -> None:
+        if settings.queue_size not in (1, 2):
+            raise ValueError(f"queue_size must be 1 or 2, got {settings.queue_size}")
+        self.source = source
+        self.sharpener = sharpener
+        self.outputs = list(outputs)
+        self.settings = settings
+        self.stats = stats or PipeStats()
+        self.notify = notify
+        self.live = source.live
+        self.q_in: queue.Queue[Frame | None] = queue.Queue(settings.queue_size)
+        self.q_out: queue.Queue[Frame | None] = queue.Queue(settings.queue_size)
+        self.sharpening = threading.Event()
+        self.sharpening.set()
+        self.stopping = threading.Event()
+        self.failure: BaseException | None = None
+        self.end_reason: str | None = None
+        self.threads: list[threading.Thread] = []
+
+    # -- control, from any thread -------------------------------------------------
+
+    def start(self, first: np.ndarray) -> None:
+        """Start the threads; ``first`` is the frame already read from the source."""
+        targets = (("capture", self.capture_loop, (first,)), ("inference", self.inference_loop, ()), ("output", self.output_loop, ()))
+        for name, target, args in targets:
+            thread = threading.Thread(target=self.guard, args=(target, *args), name=f"kdsharp-cam-{name}", daemon=True)
+            self.threads.append(thread)
+        for thread in self.threads:
+            thread.start()
+
+    def toggle(self) -> bool:
+        """Switch sharpening on or off; returns the new state."""
+        if self.sharpening.is_set():
+            self.sharpening.clear()
+            return False
+        self.sharpening.set()
+        return True
+
+    def stop(self) -> None:
+        """Ask every thread to finish (Ctrl-C, a closed preview)."""
+        if self.end_reason is None:
+            self.end_reason = STOPPED
+        self.stopping.set()
+
+    @property
+    def done(self) -> bool:
+        """True once the output thread has finished."""
+        return bool(self.threads) and not self.threads[-1].is_alive()
+
+    def join(self, timeout: float = 5.0) -> None:
+        """Stop and wait for the threads (each at most ``timeout`` seconds)."""
+        self.stopping.set()
+        for thread in self.threads:
+            thread.join(timeout)
+
+    # -- the threads --------------------------------------------------------------
+
+    def guard(self, target: Callable[..., None], *args: object) -> None:
+        """Run one stage; the first error of any stage stops the whole pipe."""
+        try:
+            target(*args)
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread, which reports it
+            if self.failure is None:
+                self.failure = exc
+                self.end_reason = FAILED
+            self.stopping.set()
+
+    def put(self, box: queue.Queue, item: Frame | None) -> None:
+        """Queue ``item``: drop the oldest waiting frame when live, wait for room otherwise.
+
+        ``END`` always waits for room, so the last frame of a source is never dropped for it.
+        """
+        if self.live and item is not END:
+            while True:
+                try:
+                    box.put_nowait(item)
+                    return
+                except queue.Full:
+                    try:
+                        box.get_nowait()
+                    except queue.Empty:
+                        continue
+                    self.stats.dropped_frame()
+        while not self.stopping.is_set():
+            try:
+                box.put(item, timeout=POLL)
+                return
+            except queue.Full:
+                continue
+
+    def get(self, box: queue.Queue) -> Frame | None:
+        """Next item of ``box``, or ``END`` once the pipe is stopping."""
+        while not self.stopping.is_set():
+            try:
+                return box.get(timeout=POLL)
+            except queue.Empty:
+                continue
+        return END
+
+    def reopen(self) -> np.ndarray | None:
+        """Reopen a lost live source until it delivers a frame or the pipe stops."""
+        self.notify(f"source {self.source.spec.text} lost; reconnecting every {self.settings.reconnect_delay:g} s (Ctrl-C to stop)")
+        while not self.stopping.wait(self.settings.reconnect_delay):
+            try:
+                self.source.open()
+            except Exception:  # noqa: BLE001 - SourceError or an OpenCV error: try again later
+                continue
+            frame = self.source.read()
+            if frame is not None:
+                self.notify(f"source {self.source.spec.text} is back")
+                return frame
+        return None
+
+    def capture_loop(self, first: np.ndarray) -> None:
+        frame: np.ndarray | None = first
+        index = 0
+        while not self.stopping.is_set():
+            if frame is None:
+                if self.source.spec.live and self.settings.reconnect:
+                    frame = self.reopen()
+                    continue
+                if self.end_reason is None:
+                    self.end_reason = LOST if self.source.spec.live else ENDED
+                break
+            self.stats.captured_frame()
+            self.put(self.q_in, Frame(index, time.perf_counter(), frame))
+            index += 1
+            if self.settings.max_frames is not None and index >= self.settings.max_frames:
+                if self.end_reason is None:
+                    self.end_reason = FRAME_LIMIT
+                break
+            frame = self.source.read()
+        self.put(self.q_in, END)
+
+    def inference_loop(self) -> None:
+        while (item := self.get(self.q_in)) is not END:
+            if self.sharpening.is_set():
+                started = time.perf_counter()
+                sharpened = self.sharpener.sharpen(item.original, strength=self.settings.strength)
+                self.stats.inferred(time.perf_counter() - started)
+            else:
+                sharpened = item.original
+            item.shown = np.concatenate((item.original, sharpened), axis=1) if self.settings.side_by_side else sharpened
+            self.put(self.q_out, item)
+        self.put(self.q_out, END)
+
+    def output_loop(self) -> None:
+        while (item := self.get(self.q_out)) is not END:
+            for output in self.outputs:
+                output.send(item.shown)
+            self.stats.sent_frame(time.perf_counter() - item.captured)
+            for output in self.outputs:
+                output.pace()

@@ -1,0 +1,72 @@
+"""Pixel formats the virtual camera accepts, and the conversion from RGB.
+
+The core works on ``H×W×3`` uint8 RGB; virtual camera devices often want YUV.
+pyvirtualcam converts RGB itself (with libyuv) when a device needs it, so
+``rgb`` is always right; the YUV formats let a caller hand the device its
+native layout directly. Conversions are OpenCV's (BT.601, limited range), not
+maths written here.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from pyvirtualcam import PixelFormat
+
+#: CLI name -> pyvirtualcam pixel format.
+PIXEL_FORMATS: dict[str, PixelFormat] = {
+    "rgb": PixelFormat.RGB,
+    "bgr": PixelFormat.BGR,
+    "i420": PixelFormat.I420,
+    "nv12": PixelFormat.NV12,
+    "yuyv": PixelFormat.YUYV,
+    "uyvy": PixelFormat.UYVY,
+}
+
+#: Formats with subsampled chroma need even frame sides.
+NEEDS_EVEN_WIDTH = frozenset({PixelFormat.I420, PixelFormat.NV12, PixelFormat.YUYV, PixelFormat.UYVY})
+NEEDS_EVEN_HEIGHT = frozenset({PixelFormat.I420, PixelFormat.NV12})
+
+
+def check_size(fmt: PixelFormat, width: int, height: int) -> str | None:
+    """Return why ``width × height`` cannot be sent in ``fmt``, or ``None`` when it can."""
+    if fmt in NEEDS_EVEN_WIDTH and width % 2:
+        return f"pixel format {fmt.name} needs an even width, got {width}"
+    if fmt in NEEDS_EVEN_HEIGHT and height % 2:
+        return f"pixel format {fmt.name} needs an even height, got {height}"
+    return None
+
+
+def from_rgb(rgb: np.ndarray, fmt: PixelFormat) -> np.ndarray:
+    """Convert one frame to the layout ``pyvirtualcam.Camera.send`` expects for ``fmt``.
+
+    Args:
+        rgb: ``H×W×3`` uint8 RGB, sides even for the YUV formats (see ``check_size``).
+        fmt: the camera's pixel format.
+
+    Returns:
+        uint8 array: ``H×W×3`` for RGB/BGR; ``(H·3/2)×W`` planes for I420
+        (Y, U, V) and NV12 (Y, interleaved UV); ``H×W×2`` for YUYV/UYVY.
+    """
+    if fmt is PixelFormat.RGB:
+        return rgb
+    if fmt is PixelFormat.BGR:
+        return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+    if fmt is PixelFormat.YUYV:
+        return cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_YUY2)
+    if fmt is PixelFormat.UYVY:
+        return cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_UYVY)
+    i420 = cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420)
+    if fmt is PixelFormat.I420:
+        return i420
+    if fmt is PixelFormat.NV12:
+        h, w = rgb.shape[:2]
+        luma = h * w
+        flat = i420.reshape(-1)
+        nv12 = np.empty_like(flat)
+        nv12[:luma] = flat[:luma]
+        # NV12 is I420 with the U and V planes interleaved (U first).
+        nv12[luma::2] = flat[luma : luma + luma // 4]
+        nv12[luma + 1 :: 2] = flat[luma + luma // 4 :]
+        return nv12.reshape(i420.shape)
+    raise ValueError(f"unsupported pixel format {fmt}")
