@@ -1,0 +1,218 @@
+"""``kdsharp-cam`` as a user runs it: a subprocess, real files, real signals.
+
+Runs that need a virtual camera use the capture backend, installed in the
+child before ``kdsharp_cam.cli.main`` runs (``RUNNER``); the others run the
+installed console script.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+import pytest
+from skimage import data
+
+import capture_backend
+from kdsharp import RuntimeConfig, Sharpener
+
+HERE = Path(__file__).parent
+SCRIPT = Path(sys.executable).with_name("kdsharp-cam")
+RUNNER = "import sys, capture_backend; capture_backend.install(); from kdsharp_cam.cli import main; sys.exit(main(sys.argv[1:]))"
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")])), OMP_NUM_THREADS="1")
+    env.update(extra)
+    return env
+
+
+def kdsharp_cam(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+    """Run the installed console script."""
+    assert SCRIPT.is_file(), f"{SCRIPT} is missing: pip install -e .[cam]"
+    return subprocess.run([str(SCRIPT), *map(str, args)], capture_output=True, text=True, timeout=timeout, env=env or child_env())
+
+
+def with_capture_backend(*args: str, **popen) -> subprocess.Popen:
+    """Start ``kdsharp-cam`` in a child that has the capture backend registered."""
+    return subprocess.Popen([sys.executable, "-c", RUNNER, *map(str, args)], env=child_env(), text=True, **popen)
+
+
+def lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.strip()]
+
+
+def count_frames(path: Path) -> int:
+    """Decode every frame of a video with PyAV."""
+    with av.open(str(path)) as container:
+        return sum(1 for _ in container.decode(video=0))
+
+
+def read_rgb(path: Path) -> list[np.ndarray]:
+    capture = cv2.VideoCapture(str(path))
+    frames = []
+    while True:
+        ok, bgr = capture.read()
+        if not ok:
+            break
+        frames.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+    capture.release()
+    return frames
+
+
+@pytest.fixture(scope="module")
+def core(tiny_model: Path) -> Sharpener:
+    return Sharpener(model=tiny_model, config=RuntimeConfig(providers=("CPUExecutionProvider",), threads=1))
+
+
+class TestBadArguments:
+    @pytest.mark.parametrize(
+        "args, status, words",
+        [
+            (["--strength", "5"], 2, "outside 0-2"),
+            (["--resolution", "12"], 2, "WIDTHxHEIGHT"),
+            (["--fps", "0"], 2, "above 0"),
+            (["no-such-video.mkv"], 2, "no such file"),
+            (["VIDEO", "--record", "out.txt"], 2, "unsupported suffix"),
+            (["VIDEO", "--camera", "nosuch"], 2, "no such backend"),
+            (["VIDEO", "--camera", "none", "--model", "missing.onnx"], 1, "missing.onnx"),
+            (["VIDEO", "--model", "MODEL", "--resolution", "95x64", "--pixel-format", "yuyv", "--device", "/nonexistent/video9"], 2, "even width"),
+        ],
+    )
+    def test_one_line_and_non_zero_exit(self, args, status, words, pan_video, tiny_model, tmp_path) -> None:
+        args = [str(pan_video.path) if a == "VIDEO" else str(tiny_model) if a == "MODEL" else a for a in args]
+        result = kdsharp_cam(*args, env=child_env())
+        assert result.returncode == status, result.stderr
+        assert len(lines(result.stderr)) == 1, result.stderr
+        assert result.stderr.startswith("kdsharp-cam: ") and words in result.stderr
+        assert "Traceback" not in result.stderr
+
+    @pytest.mark.parametrize("camera", ["auto", "v4l2loopback"])
+    def test_no_loopback_device_says_how_to_load_it(self, camera, pan_video, tiny_model) -> None:
+        # The real v4l2loopback backend of pyvirtualcam, pointed at a device that cannot exist.
+        result = kdsharp_cam(pan_video.path, "--model", tiny_model, "--camera", camera, "--device", "/nonexistent/video9")
+        assert result.returncode == 1
+        assert len(lines(result.stderr)) == 1, result.stderr
+        assert 'sudo modprobe v4l2loopback devices=1 exclusive_caps=1 card_label="kdsharp"' in result.stderr
+        assert "--camera none" in result.stderr
+
+    def test_preview_without_display_is_one_line(self, pan_video, tiny_model) -> None:
+        env = {k: v for k, v in child_env().items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+        result = kdsharp_cam(pan_video.path, "--model", tiny_model, "--camera", "none", "--preview", env=env)
+        assert result.returncode == 1
+        assert lines(result.stderr) == ["kdsharp-cam: --preview needs a display and neither DISPLAY nor WAYLAND_DISPLAY is set; run without --preview"]
+
+
+class TestRecord:
+    def test_record_without_camera_writes_a_playable_exact_file(self, pan_video, tiny_model, core, tmp_path) -> None:
+        out = tmp_path / "sharp.mkv"
+        result = kdsharp_cam(pan_video.path, "--model", tiny_model, "--camera", "none", "--record", out, "--stats", "0")
+        assert result.returncode == 0, result.stderr
+        assert count_frames(out) == len(pan_video.frames)
+        for got, source_frame in zip(read_rgb(out), pan_video.frames, strict=True):
+            assert np.array_equal(got, core.sharpen(source_frame))  # FFV1 is lossless
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["sharp.mkv"]  # no temporary file left
+
+    @pytest.mark.parametrize("suffix", [".avi", ".mp4"])
+    def test_lossy_containers_play(self, suffix, pan_video, tiny_model, tmp_path) -> None:
+        out = tmp_path / f"sharp{suffix}"
+        result = kdsharp_cam(pan_video.path, "--model", tiny_model, "--camera", "none", "--record", out, "--stats", "0")
+        assert result.returncode == 0, result.stderr
+        assert count_frames(out) == len(pan_video.frames)
+
+
+class TestLiveRun:
+    def test_sigusr1_toggles_and_sigint_stops_cleanly(self, long_video, tiny_model, tmp_path, capture_dir) -> None:
+        record = tmp_path / "rec" / "live.mkv"
+        record.parent.mkdir()
+        child = with_capture_backend(
+            long_video.path, "--realtime", "--model", tiny_model, "--camera", capture_backend.NAME,
+            "--device", capture_dir, "--side-by-side", "--record", record, "--stats", "0.2",
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 30
+
+            def wait_frames(n: int) -> int:
+                while (have := len(capture_backend.frame_files(capture_dir))) < n:
+                    assert child.poll() is None, child.communicate()[1]
+                    assert time.monotonic() < deadline, "no frames"
+                    time.sleep(0.02)
+                return have
+
+            wait_frames(5)
+            child.send_signal(signal.SIGUSR1)
+            wait_frames(wait_frames(1) + 12)
+            child.send_signal(signal.SIGINT)
+            _, stderr = child.communicate(timeout=15)
+        finally:
+            child.kill()
+        assert child.returncode == 0, stderr
+        assert "Traceback" not in stderr
+        assert "sharpening off" in stderr and "in " in stderr and "latency" in stderr
+        capture = capture_backend.read_capture(capture_dir)
+        assert capture.closed  # the device was released
+        sent = len(capture.frames)
+        assert sent < len(long_video.frames)  # it really was interrupted
+        sharpened = [not np.array_equal(f[:, :96], f[:, 96:]) for f in capture.frames]
+        assert all(sharpened[:4]) and not any(sharpened[-8:])
+        assert sorted(p.name for p in record.parent.iterdir()) == ["live.mkv"]
+        assert count_frames(record) == sent
+
+
+@pytest.fixture(scope="module")
+def display() -> str:
+    """A real X display: the session's, or an Xvfb started for these tests."""
+    if os.environ.get("DISPLAY"):
+        return os.environ["DISPLAY"]
+    xvfb = shutil.which("Xvfb")
+    if xvfb is None:
+        pytest.skip("PREVIEW NOT TESTED: no DISPLAY and no Xvfb (apt-get install xvfb)")
+    server = subprocess.Popen([xvfb, ":97", "-screen", "0", "800x600x24", "-nolisten", "tcp"], stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    assert server.poll() is None, "Xvfb did not start"
+    yield ":97"
+    server.terminate()
+    server.wait()
+
+
+class TestPreview:
+    def test_window_shows_frames_and_keys_work(self, display, monkeypatch) -> None:
+        from kdsharp_cam.pipeline import LatestFrame
+        from kdsharp_cam.preview import Preview
+
+        monkeypatch.setenv("DISPLAY", display)
+        calls: list[str] = []
+        latest = LatestFrame()
+        preview = Preview(latest, title="test", on_toggle=lambda: calls.append("toggle"), on_quit=lambda: calls.append("quit"))
+        try:
+            frame = np.ascontiguousarray(data.astronaut()[200:264, 200:296])
+            latest.send(frame)
+            preview.refresh()
+            assert (preview.photo.width(), preview.photo.height()) == (96, 64)
+            for x, y in ((0, 0), (50, 30), (95, 63)):
+                assert preview.photo.get(x, y) == tuple(int(v) for v in frame[y, x])
+            preview.refresh()
+            assert preview.shown == 1  # unchanged frame, not redrawn
+            preview.root.update()
+            preview.root.focus_force()  # generated key events go to the focus window
+            preview.root.update()
+            for key in ("s", "space", "q"):
+                preview.root.event_generate(f"<KeyPress-{key}>", when="now")
+            preview.root.update()
+            assert calls == ["toggle", "toggle", "quit"]
+        finally:
+            preview.close()
+
+    def test_cli_with_preview_runs_to_the_end(self, display, pan_video, tiny_model) -> None:
+        result = kdsharp_cam(pan_video.path, "--model", tiny_model, "--camera", "none", "--preview", "--side-by-side", env=child_env(DISPLAY=display))
+        assert result.returncode == 0, result.stderr
+        assert "24 frames captured, 24 sent" in result.stderr
