@@ -115,7 +115,11 @@ def read_image(path: Path) -> Picture:
     except Image.DecompressionBombError as exc:
         raise FileProblem(path, f"image too large ({exc})") from None
     except OSError as exc:
+        if exc.errno is None:  # Pillow's decoders raise plain OSErrors about the data
+            raise FileProblem(path, f"truncated or corrupt image ({str(exc).strip() or type(exc).__name__})") from None
         raise FileProblem(path, f"cannot read ({describe_os_error(exc)})") from None
+    except (SyntaxError, ValueError, EOFError, struct.error, zlib.error) as exc:
+        raise FileProblem(path, f"truncated or corrupt image ({str(exc).strip() or type(exc).__name__})") from None
     with im:
         fmt = READ_FORMATS.get(im.format or "")
         if fmt is None:

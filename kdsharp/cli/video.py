@@ -162,7 +162,7 @@ def _transcode(av: Any, container: Any, temp: Path, target: Path, sharpener: Any
                 aouts[stream.index] = output.add_stream_from_template(stream)
             except Exception as exc:
                 raise FileProblem(target, f"cannot copy audio stream {stream.index} into this container ({exc}); use --no-audio") from None
-        bar = tqdm(total=vin.frames or None, unit="frame", disable=args.quiet, file=sys.stderr, dynamic_ncols=True)
+        bar = tqdm(total=_frame_count(container, vin), unit="frame", disable=args.quiet, file=sys.stderr, dynamic_ncols=True)
         try:
             for packet in container.demux([vin, *audio]):
                 if packet.stream.type == "video":
@@ -172,14 +172,33 @@ def _transcode(av: Any, container: Any, temp: Path, target: Path, sharpener: Any
                         raise FileProblem(args.input, f"corrupt video data ({_ffmpeg_text(exc)})") from None
                     for frame in frames:
                         result = _sharpen_frame(av, frame, rgb_fmt, vout.pix_fmt, sharpener, args.strength)
-                        _mux(output, vout.encode(result), target)
+                        _mux(output, _encode(vout, result, codec, target), target)
                         bar.update(1)
                 elif packet.dts is not None:
                     packet.stream = aouts[packet.stream.index]
                     _mux(output, [packet], target)
-            _mux(output, vout.encode(None), target)
+            _mux(output, _encode(vout, None, codec, target), target)
         finally:
             bar.close()
+
+
+def _encode(stream: Any, frame: Any, codec: str, target: Path) -> Any:
+    try:
+        return stream.encode(frame)
+    except (OSError, ValueError) as exc:  # PyAV's FFmpegError subclasses both
+        raise FileProblem(target, f"encoder {codec} failed ({_ffmpeg_text(exc)}); try another --codec or --pix-fmt") from None
+
+
+def _frame_count(container: Any, stream: Any) -> int | None:
+    """Frames in the stream, from its header or estimated from duration × rate (for the progress bar)."""
+    if stream.frames:
+        return int(stream.frames)
+    rate = stream.average_rate or stream.guessed_rate
+    if stream.duration and stream.time_base and rate:
+        return max(1, round(float(stream.duration * stream.time_base * rate)))
+    if container.duration and rate:
+        return max(1, round(container.duration / 1_000_000 * float(rate)))
+    return None
 
 
 def _mux(output: Any, packets: Any, target: Path) -> None:
