@@ -58,9 +58,21 @@ class YuvConversion:
     chromaloc: int
 
     def to_rgb(self, clip: vs.VideoNode) -> vs.VideoNode:
-        """Convert ``clip`` to RGBS with Spline36 chroma upsampling."""
+        """Convert ``clip`` to RGBS with Spline36 chroma upsampling.
+
+        ``core.resize`` prefers frame properties to its ``*_in`` arguments
+        (R81), so the properties are overwritten first; the output gets the
+        input's own properties back in ``filter.sharpen``.
+        """
+        range_prop = "_Range" if int(vs.RANGE_FULL) == 1 else "_ColorRange"  # renamed, codes flipped, in R74
+        marked = vs.core.std.SetFrameProps(
+            vs.core.std.RemoveFrameProps(clip, ["_Range", "_ColorRange"]),
+            _Matrix=self.matrix,
+            _ChromaLocation=self.chromaloc,
+            **{range_prop: int(vs.RANGE_FULL if self.full_range else vs.RANGE_LIMITED)},
+        )
         return vs.core.resize.Spline36(
-            clip,
+            marked,
             format=RGB_FORMAT,
             matrix_in=self.matrix,
             range_in_s=self.range_name,
