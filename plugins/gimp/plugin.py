@@ -1,0 +1,421 @@
+#!/usr/bin/env python3
+"""kdsharp for GIMP 3: Filters ▸ Enhance ▸ Sharpen (kdsharp).
+
+``kdsharp install gimp`` copies this file to ``plug-ins/kdsharp/kdsharp.py``
+in the user's GIMP 3 folder, with ``kdsharp.json`` beside it naming the
+Python interpreter of the kdsharp environment.
+
+GIMP runs this script with its own Python, which may lack numpy and
+onnxruntime, so nothing here imports them or the core. Pixels travel as raw
+bytes to a worker process, ``<kdsharp python> -m kdsharp_gimp.worker``
+(protocol in ``kdsharp_gimp/worker.py``), and come back the same way.
+
+Per selected drawable: the selection bounds are cut into tiles; each tile is
+read with the model's context around it in a GEGL format matching the
+drawable, sharpened by the worker, and written to the shadow buffer. One
+``merge_shadow`` at the end applies it through the selection mask (GIMP
+blends partially selected pixels), inside one undo group.
+
+Scripts call it non-interactively (GIMP 3 Python console or batch mode)::
+
+    proc = Gimp.get_pdb().lookup_procedure("plug-in-kdsharp")
+    config = proc.create_config()
+    config.set_property("image", image)
+    config.set_core_object_array("drawables", [layer])
+    config.set_property("strength", 1.0)
+    config.set_property("model", "file")      # default | fast | hq | nokd | file
+    config.set_property("model-file", Gio.File.new_for_path("/path/model.onnx"))
+    config.set_property("tile-size", 1024)
+    result = proc.run(config)                  # result.index(0) is the status
+"""
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections import deque
+
+import gi
+
+gi.require_version("Gimp", "3.0")
+gi.require_version("Gegl", "0.4")
+from gi.repository import Gegl, Gimp, GLib, GObject  # noqa: E402
+
+PROC_NAME = "plug-in-kdsharp"
+CONFIG_FILE = "kdsharp.json"
+#: Model choice -> what the worker is asked to load (None: the shipped default).
+MODELS = {"default": None, "fast": "fast", "hq": "hq", "nokd": "nokd", "file": None}
+MODEL_LABELS = {
+    "default": "Default (fast)",
+    "fast": "fast (shipped)",
+    "hq": "hq (shipped)",
+    "nokd": "nokd (shipped ablation)",
+    "file": "Model file below",
+}
+#: Seconds to start the worker and load the model, and to sharpen one tile.
+OPEN_TIMEOUT = 120.0
+TILE_TIMEOUT = 600.0
+#: GIMP component type -> (babl type, worker dtype). 32-bit integer and
+#: double drawables travel as float (the core has no such dtypes).
+COMPONENTS = {
+    "u8": ("u8", "uint8"),
+    "u16": ("u16", "uint16"),
+    "u32": ("float", "float32"),
+    "half": ("half", "float16"),
+    "float": ("float", "float32"),
+    "double": ("float", "float32"),
+}
+BYTES_PER_COMPONENT = {"uint8": 1, "uint16": 2, "float16": 2, "float32": 4}
+
+
+class PluginError(Exception):
+    """A failure to show the user as one message (EXECUTION_ERROR)."""
+
+
+# -- the worker ---------------------------------------------------------------
+
+
+def read_settings():
+    """Read ``kdsharp.json`` beside this file.
+
+    Keys: ``python`` (the kdsharp interpreter, required), ``open_timeout``
+    and ``tile_timeout`` (seconds, optional).
+    """
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), CONFIG_FILE)
+    try:
+        with open(path, encoding="utf-8") as f:
+            settings = json.load(f)
+    except (OSError, ValueError) as exc:
+        raise PluginError(f"cannot read {path} ({exc}); reinstall with: kdsharp install gimp") from None
+    python = settings.get("python")
+    if not isinstance(python, str) or not os.path.isfile(python):
+        raise PluginError(
+            f"the kdsharp Python {python!r} named in {path} does not exist; "
+            "reinstall from your kdsharp environment with: kdsharp install gimp"
+        )
+    return settings
+
+
+class Worker:
+    """The ``kdsharp_gimp.worker`` process, one request at a time, each with a deadline.
+
+    A watchdog kills the process when a request outlives its deadline, so a
+    hung worker turns into an error instead of a hung GIMP; a dead worker is
+    seen as the end of its output, and its last stderr lines explain why.
+    """
+
+    def __init__(self, python, tile_timeout=TILE_TIMEOUT):
+        self.tile_timeout = tile_timeout
+        env = dict(os.environ)
+        # GIMP's own Python settings must not leak into the kdsharp environment.
+        for key in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP"):
+            env.pop(key, None)
+        try:
+            self.process = subprocess.Popen(
+                [python, "-m", "kdsharp_gimp.worker"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=env,
+                creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0),
+            )
+        except OSError as exc:
+            raise PluginError(f"cannot start the kdsharp worker {python}: {exc}") from None
+        self.stderr_tail = deque(maxlen=12)
+        self.timed_out = False
+        threading.Thread(target=self._drain_stderr, daemon=True).start()
+
+    def _drain_stderr(self):
+        for line in self.process.stderr:
+            text = line.decode("utf-8", "replace").rstrip()
+            if text:
+                self.stderr_tail.append(text)
+
+    def _kill(self):
+        self.timed_out = True
+        self.process.kill()
+
+    def request(self, header, payload=b"", timeout=None):
+        """Send one message and return ``(header, payload)`` of the answer.
+
+        Raises:
+            PluginError: the worker reported an error, died, or timed out.
+        """
+        timeout = self.tile_timeout if timeout is None else timeout
+        watchdog = threading.Timer(timeout, self._kill)
+        watchdog.start()
+        try:
+            try:
+                message = json.dumps({**header, "bytes": len(payload)}).encode() + b"\n"
+                self.process.stdin.write(message)
+                self.process.stdin.write(payload)
+                self.process.stdin.flush()
+            except (BrokenPipeError, OSError):
+                pass  # it died: the empty answer below says how
+            line = self.process.stdout.readline()
+            answer = json.loads(line) if line.endswith(b"\n") else None
+            data = b""
+            if answer is not None and answer.get("bytes"):
+                data = self.process.stdout.read(answer["bytes"])
+                if len(data) != answer["bytes"]:
+                    answer = None
+        except ValueError:
+            answer = {"ok": False, "error": f"the kdsharp worker sent garbage: {line[:80]!r}"}
+        finally:
+            watchdog.cancel()
+        if answer is None:
+            raise PluginError(self._death_message(timeout))
+        if not answer.get("ok"):
+            raise PluginError(str(answer.get("error", "the kdsharp worker failed")))
+        return answer, data
+
+    def _death_message(self, timeout):
+        try:
+            status = self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            status = self.process.wait()
+        if self.timed_out:
+            return f"the kdsharp worker did not answer within {timeout:g} s and was stopped"
+        tail = "; ".join(list(self.stderr_tail)[-3:]) or "no message"
+        return f"the kdsharp worker stopped unexpectedly (exit status {status}): {tail}"
+
+    def close(self):
+        """End the worker: close its input, wait briefly, kill if needed."""
+        try:
+            self.process.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+# -- pixels -------------------------------------------------------------------
+
+
+def pixel_format(image, drawable):
+    """Return ``(babl format name, worker dtype, channels)`` for a drawable.
+
+    Pixels go to the model as sRGB-encoded values (R'G'B' / Y'), the space
+    the model was trained in; GEGL converts from and to the drawable's own
+    storage. Linear drawables and images with their own colour profile travel
+    as float so those conversions lose nothing.
+    """
+    if drawable.is_indexed():
+        raise PluginError("kdsharp needs an RGB or grayscale image; convert indexed images first (Image ▸ Mode)")
+    nick = image.get_precision().value_nick  # e.g. "u8-non-linear", "float-linear"
+    component, _, trc = nick.partition("-")
+    babl_type, dtype = COMPONENTS[component]
+    if trc == "linear" or image.get_color_profile() is not None:
+        babl_type, dtype = "float", "float32"
+    alpha = drawable.has_alpha()
+    if drawable.is_rgb():
+        model, channels = ("R'G'B'A", 4) if alpha else ("R'G'B'", 3)
+    else:
+        model, channels = ("Y'A", 2) if alpha else ("Y'", 1)
+    return f"{model} {babl_type}", dtype, channels
+
+
+def round_down(value, multiple):
+    return value // multiple * multiple
+
+
+def round_up(value, multiple):
+    return -(-value // multiple) * multiple
+
+
+def tiles(x, y, width, height, tile):
+    """Cut the rectangle into tiles of at most ``tile``×``tile``, row by row."""
+    for ty in range(y, y + height, tile):
+        for tx in range(x, x + width, tile):
+            yield tx, ty, min(tile, x + width - tx), min(tile, y + height - ty)
+
+
+def window_span(start, size, limit, multiple, context):
+    """The input span ``[lo, hi)`` needed for output ``[start, start+size)`` along one axis.
+
+    ``lo`` is a multiple of the model's size multiple (the same strided phase
+    as a whole-image pass) and both ends carry ``context`` pixels, clamped to
+    the drawable ``[0, limit)``: the core then pads exactly as for the whole image.
+    """
+    lo = max(0, round_down(start, multiple) - context)
+    hi = min(limit, round_up(start + size, multiple) + context)
+    return lo, hi
+
+
+def fill_shadow(worker, image, drawable, tile_size, geometry, progress):
+    """Sharpen the selected part of one drawable into its shadow buffer.
+
+    Args:
+        worker: an opened ``Worker``.
+        geometry: ``(multiple, context)`` from the worker's ``open`` answer.
+        progress: ``[done, total]`` pixel counters, updated as tiles finish.
+
+    Returns:
+        The drawable's selection bounds ``(x, y, width, height)``, or None
+        when none of it is selected.
+    """
+    non_empty, x, y, width, height = drawable.mask_intersect()
+    if not non_empty:
+        return None
+    fmt, dtype, channels = pixel_format(image, drawable)
+    pixel_bytes = channels * BYTES_PER_COMPONENT[dtype]
+    multiple, context = geometry
+    limit_w, limit_h = drawable.get_width(), drawable.get_height()
+    source = drawable.get_buffer()
+    shadow = drawable.get_shadow_buffer()
+    for tx, ty, tw, th in tiles(x, y, width, height, tile_size):
+        x0, x1 = window_span(tx, tw, limit_w, multiple, context)
+        y0, y1 = window_span(ty, th, limit_h, multiple, context)
+        window = Gegl.Rectangle.new(x0, y0, x1 - x0, y1 - y0)
+        data = bytes(source.get(window, 1.0, fmt, Gegl.AbyssPolicy.CLAMP))
+        header = {
+            "op": "sharpen",
+            "height": y1 - y0,
+            "width": x1 - x0,
+            "channels": channels,
+            "dtype": dtype,
+            "keep": [ty - y0, tx - x0, th, tw],
+        }
+        _, result = worker.request(header, data)
+        if len(result) != tw * th * pixel_bytes:
+            raise PluginError(f"the kdsharp worker returned {len(result)} bytes for a {tw}×{th} tile")
+        shadow.set(Gegl.Rectangle.new(tx, ty, tw, th), fmt, result)
+        progress[0] += tw * th
+        Gimp.progress_update(min(1.0, progress[0] / max(1, progress[1])))
+    shadow.flush()
+    return x, y, width, height
+
+
+def model_argument(config):
+    """The worker's ``model`` value from the procedure config."""
+    choice = config.get_property("model")
+    if choice != "file":
+        return MODELS.get(choice)
+    model_file = config.get_property("model-file")
+    path = model_file.get_path() if model_file is not None else None
+    if not path:
+        raise PluginError("model is set to 'file' but no model file was chosen")
+    return path
+
+
+def sharpen(image, drawables, config):
+    """Run the whole operation; raises ``PluginError`` with the message for the user."""
+    targets = [d for d in drawables if not d.is_group()]
+    if not targets:
+        raise PluginError("select a layer or channel to sharpen (layer groups cannot be sharpened)")
+    for drawable in targets:
+        pixel_format(image, drawable)  # refuse before any work
+    model = model_argument(config)
+    strength = config.get_property("strength")
+    tile_size = config.get_property("tile-size")
+    settings = read_settings()
+    total = 0
+    for drawable in targets:
+        non_empty, _, _, w, h = drawable.mask_intersect()
+        total += w * h if non_empty else 0
+    if total == 0:
+        return  # nothing selected on these drawables: nothing to change
+    Gimp.progress_init("Sharpening (kdsharp)")
+    worker = Worker(settings["python"], float(settings.get("tile_timeout", TILE_TIMEOUT)))
+    try:
+        answer, _ = worker.request(
+            {"op": "open", "model": model, "strength": strength},
+            timeout=float(settings.get("open_timeout", OPEN_TIMEOUT)),
+        )
+        geometry = (int(answer["multiple"]), int(answer["context"]))
+        progress = [0, total]
+        # Every drawable's shadow is filled before any is merged: a failure
+        # half-way leaves the image untouched.
+        done = [(d, fill_shadow(worker, image, d, tile_size, geometry, progress)) for d in targets]
+    finally:
+        worker.close()
+        Gimp.progress_end()
+    image.undo_group_start()
+    try:
+        for drawable, bounds in done:
+            if bounds is not None:
+                drawable.merge_shadow(True)
+                drawable.update(*bounds)
+    finally:
+        image.undo_group_end()
+
+
+# -- the procedure ------------------------------------------------------------
+
+
+def run(procedure, run_mode, image, drawables, config, data):
+    if run_mode == Gimp.RunMode.INTERACTIVE:
+        gi.require_version("GimpUi", "3.0")
+        from gi.repository import GimpUi
+
+        GimpUi.init(PROC_NAME)
+        dialog = GimpUi.ProcedureDialog(procedure=procedure, config=config)
+        dialog.fill(["strength", "model", "model-file", "tile-size"])
+        ok = dialog.run()
+        dialog.destroy()
+        if not ok:
+            return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
+    Gimp.context_push()
+    try:
+        sharpen(image, drawables, config)
+    except PluginError as exc:
+        return procedure.new_return_values(Gimp.PDBStatusType.EXECUTION_ERROR, GLib.Error(f"kdsharp: {exc}"))
+    finally:
+        Gimp.context_pop()
+    Gimp.displays_flush()
+    return procedure.new_return_values(Gimp.PDBStatusType.SUCCESS, GLib.Error())
+
+
+class KdsharpPlugIn(Gimp.PlugIn):
+    """Declares ``plug-in-kdsharp``; ``run`` does the work."""
+
+    def do_set_i18n(self, name):
+        return False
+
+    def do_query_procedures(self):
+        return [PROC_NAME]
+
+    def do_create_procedure(self, name):
+        procedure = Gimp.ImageProcedure.new(self, name, Gimp.PDBProcType.PLUGIN, run, None)
+        procedure.set_image_types("RGB*, GRAY*")
+        procedure.set_sensitivity_mask(
+            Gimp.ProcedureSensitivityMask.DRAWABLE | Gimp.ProcedureSensitivityMask.DRAWABLES
+        )
+        procedure.set_menu_label("_Sharpen (kdsharp)...")
+        procedure.add_menu_path("<Image>/Filters/Enhance")
+        procedure.set_documentation(
+            "Sharpen with a distilled neural network (kdsharp)",
+            "Sharpens the selected layers or channels with a kdsharp ONNX model. "
+            "Strength 0 leaves the image as it is, 1 applies the model, up to 2 "
+            "exaggerates it. Only selected pixels change; alpha is kept.",
+            name,
+        )
+        procedure.set_attribution("kdsharp", "kdsharp", "2026")
+        procedure.add_double_argument(
+            "strength", "_Strength", "0 = unchanged, 1 = the model, 2 = twice its effect",
+            0.0, 2.0, 1.0, GObject.ParamFlags.READWRITE,
+        )
+        choice = Gimp.Choice.new()
+        for index, (nick, label) in enumerate(MODEL_LABELS.items()):
+            choice.add(nick, index, label, "")
+        procedure.add_choice_argument(
+            "model", "_Model", "Which model: the default, a shipped one by name, or the file below",
+            choice, "default", GObject.ParamFlags.READWRITE,
+        )
+        procedure.add_file_argument(
+            "model-file", "Model _file", "A kdsharp .onnx model (used when Model is 'file')",
+            Gimp.FileChooserAction.OPEN, True, None, GObject.ParamFlags.READWRITE,
+        )
+        procedure.add_int_argument(
+            "tile-size", "_Tile size", "Pixels per side processed at once (plus the model's context)",
+            64, 8192, 1024, GObject.ParamFlags.READWRITE,
+        )
+        return procedure
+
+
+Gimp.main(KdsharpPlugIn.__gtype__, sys.argv)
