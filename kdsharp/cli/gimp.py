@@ -48,7 +48,10 @@ def run(args: argparse.Namespace) -> int:
 
         where = exc.filename or args.prefix or "the GIMP plug-in folder"
         raise KdsharpError(f"{where}: cannot {args.verb} the {args.target} plug-in ({describe_os_error(exc)})") from None
-    done = "installed" if args.verb == "install" else "uninstalled"
-    where = f" ({result})" if result is not None else ""
-    print(f"kdsharp: {args.target} plug-in {done}{where}")
+    if args.verb == "install":
+        print(f"kdsharp: {args.target} plug-in installed ({result})")
+    elif result is False:
+        print(f"kdsharp: no {args.target} plug-in was installed there; nothing removed")
+    else:
+        print(f"kdsharp: {args.target} plug-in uninstalled")
     return 0

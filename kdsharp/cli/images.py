@@ -9,6 +9,7 @@ Pillow reads 16-bit colour PNG and TIFF files as 8-bit, so those go through
 from __future__ import annotations
 
 import struct
+import warnings
 import zlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -107,7 +108,10 @@ def read_image(path: Path) -> Picture:
     try:
         if path.stat().st_size == 0:
             raise FileProblem(path, "empty file")
-        im = Image.open(path)
+        with warnings.catch_warnings():
+            # Large photos are what users sharpen; only Pillow's hard limit (an error) applies.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = Image.open(path)
     except FileProblem:
         raise
     except UnidentifiedImageError:

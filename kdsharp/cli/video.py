@@ -49,11 +49,25 @@ def add_parser(commands: argparse._SubParsersAction, parents: list[argparse.Argu
     p.add_argument("--preset", default=None, help="encoder speed preset, e.g. veryfast, medium, slow (x264/x265)")
     p.add_argument("--pix-fmt", default=None, help="output pixel format (default: the source's when the encoder takes it)")
     p.add_argument("--codec-option", action="append", default=[], metavar="KEY=VALUE", help="extra encoder option (repeatable)")
+    p.add_argument(
+        "--yuv-conversion",
+        choices=("accurate", "fast"),
+        default="accurate",
+        help="YUV<->RGB scaling: accurate (bicubic, full chroma, exact rounding; round trips within 1) or fast (bilinear)",
+    )
     p.add_argument("--no-audio", action="store_true", help="leave audio out instead of copying it")
     p.add_argument("--strength", type=runtime.strength_arg, default=1.0, help="0 = unchanged, 1 = the model, up to 2 = stronger (default: 1)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     runtime.add_runtime_options(p)
     p.set_defaults(run=run)
+
+
+def interpolation(av: Any, mode: str) -> Any:
+    """swscale flags for the YUV<->RGB conversions (``None``: PyAV's bilinear default)."""
+    if mode == "fast":
+        return None
+    flags = av.video.reformatter.Interpolation
+    return flags.BICUBIC | flags.ACCURATE_RND | flags.FULL_CHR_H_INT | flags.FULL_CHR_H_INP
 
 
 def encoder_options(codec: str, crf: int | None, preset: str | None, extra: list[str]) -> dict[str, str]:
@@ -99,7 +113,7 @@ def _open_input(av: Any, path: Path) -> Any:
         if path.stat().st_size == 0:
             raise FileProblem(path, "empty file")
         return av.open(str(path))
-    except OSError as exc:  # PyAV's FFmpegError derives from OSError
+    except (OSError, av.error.FFmpegError) as exc:
         raise FileProblem(path, f"not a readable video ({_ffmpeg_text(exc)})") from None
 
 
@@ -146,8 +160,8 @@ def _transcode(av: Any, container: Any, temp: Path, target: Path, sharpener: Any
     rgb_fmt = "rgb48le" if deep else "rgb24"
     try:
         output = av.open(str(temp), "w")
-    except OSError as exc:
-        raise FileProblem(target, f"cannot write this container ({_ffmpeg_text(exc)})") from None
+    except (OSError, ValueError, av.error.FFmpegError) as exc:
+        raise FileProblem(target, f"cannot write this container ({_ffmpeg_text(exc)}); use a suffix such as .mkv, .mp4, .mov or .webm") from None
     with output:
         rate = vin.average_rate or vin.guessed_rate or Fraction(25, 1)
         vout = output.add_stream(codec, rate=rate, options=options)
@@ -162,6 +176,7 @@ def _transcode(av: Any, container: Any, temp: Path, target: Path, sharpener: Any
                 aouts[stream.index] = output.add_stream_from_template(stream)
             except Exception as exc:
                 raise FileProblem(target, f"cannot copy audio stream {stream.index} into this container ({exc}); use --no-audio") from None
+        scaling = interpolation(av, args.yuv_conversion)
         bar = tqdm(total=_frame_count(container, vin), unit="frame", disable=args.quiet, file=sys.stderr, dynamic_ncols=True)
         try:
             for packet in container.demux([vin, *audio]):
@@ -171,7 +186,7 @@ def _transcode(av: Any, container: Any, temp: Path, target: Path, sharpener: Any
                     except av.error.FFmpegError as exc:
                         raise FileProblem(args.input, f"corrupt video data ({_ffmpeg_text(exc)})") from None
                     for frame in frames:
-                        result = _sharpen_frame(av, frame, rgb_fmt, vout.pix_fmt, sharpener, args.strength)
+                        result = _sharpen_frame(av, frame, rgb_fmt, vout.pix_fmt, sharpener, args.strength, scaling)
                         _mux(output, _encode(vout, result, codec, target), target)
                         bar.update(1)
                 elif packet.dts is not None:
@@ -204,7 +219,7 @@ def _frame_count(container: Any, stream: Any) -> int | None:
 def _mux(output: Any, packets: Any, target: Path) -> None:
     try:
         output.mux(packets)
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # PyAV's FFmpegError subclasses derive from one of these
         raise FileProblem(target, f"cannot write ({_ffmpeg_text(exc)})") from None
 
 
@@ -219,9 +234,9 @@ def _copy_colour_tags(src: Any, dst: Any) -> None:
                 pass
 
 
-def _sharpen_frame(av: Any, frame: Any, rgb_fmt: str, out_fmt: str, sharpener: Any, strength: float) -> Any:
+def _sharpen_frame(av: Any, frame: Any, rgb_fmt: str, out_fmt: str, sharpener: Any, strength: float, scaling: Any) -> Any:
     """Decoded frame -> RGB ``H×W×3`` -> core -> a frame in ``out_fmt`` with the same timestamp."""
-    colour: dict[str, Any] = {}
+    colour: dict[str, Any] = {} if scaling is None else {"interpolation": scaling}
     if getattr(frame, "color_range", 0):
         colour["src_color_range"] = frame.color_range
     rgb = frame.to_ndarray(format=rgb_fmt, **colour)
@@ -230,7 +245,7 @@ def _sharpen_frame(av: Any, frame: Any, rgb_fmt: str, out_fmt: str, sharpener: A
     except KdsharpError as exc:
         raise KdsharpError(f"frame at {frame.time or 0:.3f}s: {exc}") from None
     new = av.VideoFrame.from_ndarray(sharp, format=rgb_fmt)
-    back: dict[str, Any] = {}
+    back: dict[str, Any] = {} if scaling is None else {"interpolation": scaling}
     if getattr(frame, "color_range", 0):
         back["dst_color_range"] = frame.color_range
     if getattr(frame, "colorspace", 0) not in (0, 2, None):
