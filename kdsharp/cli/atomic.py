@@ -11,7 +11,7 @@ import os
 import secrets
 import stat
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
 from kdsharp.cli.problems import FileProblem, describe_os_error
 

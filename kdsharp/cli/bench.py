@@ -19,7 +19,8 @@ import re
 import statistics
 import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 
@@ -76,7 +77,9 @@ def add_parser(commands: argparse._SubParsersAction, parents: list[argparse.Argu
         help="time the model (network alone and end to end) against OpenCV's unsharp mask",
         description="Time the student through the core at several frame sizes and compare with OpenCV's unsharp mask.",
     )
-    p.add_argument("--sizes", type=parse_sizes, default=parse_sizes(DEFAULT_SIZES), help=f"comma-separated sizes (default: {DEFAULT_SIZES})")
+    p.add_argument(
+        "--sizes", type=parse_sizes, default=parse_sizes(DEFAULT_SIZES), help=f"comma-separated sizes (default: {DEFAULT_SIZES})"
+    )
     p.add_argument("--repeat", type=runtime.positive_int, default=10, help="timed runs per figure, after one warm-up (default: 10)")
     runtime.add_runtime_options(p)
     p.set_defaults(run=run)

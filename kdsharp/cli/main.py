@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from kdsharp.cli import bench, gimp, info, sharpen, video
 from kdsharp.cli.problems import UsageProblem

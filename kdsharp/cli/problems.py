@@ -28,8 +28,7 @@ class MissingExtra(KdsharpError):
 
     def __init__(self, module: str, extra: str, purpose: str) -> None:
         super().__init__(
-            f"{purpose} needs the Python package {module!r}, which is not installed; "
-            f"install it with: pip install 'kdsharp[{extra}]'"
+            f"{purpose} needs the Python package {module!r}, which is not installed; install it with: pip install 'kdsharp[{extra}]'"
         )
 
 

@@ -98,7 +98,7 @@ def runtime_config(args: argparse.Namespace) -> RuntimeConfig:
     )
 
 
-def load_sharpener(args: argparse.Namespace) -> "Sharpener":
+def load_sharpener(args: argparse.Namespace) -> Sharpener:
     """Load the model the options name. Raises the core's ``ModelError``/``RuntimeFailure``."""
     from kdsharp.sharpener import Sharpener
 

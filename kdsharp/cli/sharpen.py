@@ -12,6 +12,7 @@ import argparse
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -20,6 +21,9 @@ from kdsharp.cli.atomic import atomic_output
 from kdsharp.cli.images import FORMAT_BY_SUFFIX, WRITE_FORMATS, Picture, read_image, write_image
 from kdsharp.cli.problems import FileProblem, UsageProblem, describe_os_error
 from kdsharp.errors import KdsharpError
+
+if TYPE_CHECKING:
+    from kdsharp.sharpener import Sharpener
 
 SIDE_BY_SIDE_SUFFIX = "-side-by-side"
 
@@ -55,8 +59,12 @@ def add_parser(commands: argparse._SubParsersAction, parents: list[argparse.Argu
     p.add_argument("--in-place", action="store_true", help="replace the input files (atomically) instead of writing new ones")
     p.add_argument("--suffix", default="", help="add this to output file names, e.g. _sharp; without -o writes beside the inputs")
     p.add_argument("--format", choices=[f.lower() for f in WRITE_FORMATS], default=None, help="output format (default: the input's)")
-    p.add_argument("--quality", type=_quality, default=None, help="JPEG/WebP quality 1-100 (default: keep a JPEG's own quality tables, else 95/90)")
-    p.add_argument("--strength", type=runtime.strength_arg, default=1.0, help="0 = unchanged, 1 = the model, up to 2 = stronger (default: 1)")
+    p.add_argument(
+        "--quality", type=_quality, default=None, help="JPEG/WebP quality 1-100 (default: keep a JPEG's own quality tables, else 95/90)"
+    )
+    p.add_argument(
+        "--strength", type=runtime.strength_arg, default=1.0, help="0 = unchanged, 1 = the model, up to 2 = stronger (default: 1)"
+    )
     p.add_argument("--side-by-side", action="store_true", help=f"also write input | output comparisons (<name>{SIDE_BY_SIDE_SUFFIX}.<ext>)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     runtime.add_runtime_options(p)
@@ -161,7 +169,7 @@ def side_by_side(before: np.ndarray, after: np.ndarray) -> np.ndarray:
     return np.concatenate([before, after], axis=1)
 
 
-def process(job: Job, sharpener: object, strength: float, quality: int | None) -> None:
+def process(job: Job, sharpener: Sharpener, strength: float, quality: int | None) -> None:
     """Read, sharpen and write one job (and its comparison).
 
     Raises:
@@ -170,7 +178,7 @@ def process(job: Job, sharpener: object, strength: float, quality: int | None) -
     """
     picture: Picture = read_image(job.source)
     try:
-        result = sharpener.sharpen(picture.pixels, strength=strength)  # type: ignore[attr-defined]
+        result = sharpener.sharpen(picture.pixels, strength=strength)
     except KdsharpError as exc:
         raise FileProblem(job.source, str(exc)) from None
     except MemoryError:
@@ -219,7 +227,7 @@ def run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _run_jobs(jobs: list[Job], sharpener: object, args: argparse.Namespace) -> list[FileProblem]:
+def _run_jobs(jobs: list[Job], sharpener: Sharpener, args: argparse.Namespace) -> list[FileProblem]:
     from tqdm import tqdm
 
     failed: list[FileProblem] = []

@@ -44,8 +44,17 @@ def add_parser(commands: argparse._SubParsersAction, parents: list[argparse.Argu
     )
     p.add_argument("input", type=Path, metavar="IN", help="input video file")
     p.add_argument("-o", "--output", type=Path, required=True, metavar="OUT", help="output video file; its suffix picks the container")
-    p.add_argument("--codec", default=None, help=f"video encoder, e.g. libx264, libx265, libvpx-vp9, ffv1 (default: {FALLBACK_CODEC}, libvpx-vp9 for .webm)")
-    p.add_argument("--crf", type=runtime.non_negative_int, default=None, help=f"quality for x264/x265/vp9/av1, lower is better (default: {DEFAULT_CRF})")
+    p.add_argument(
+        "--codec",
+        default=None,
+        help=f"video encoder, e.g. libx264, libx265, libvpx-vp9, ffv1 (default: {FALLBACK_CODEC}, libvpx-vp9 for .webm)",
+    )
+    p.add_argument(
+        "--crf",
+        type=runtime.non_negative_int,
+        default=None,
+        help=f"quality for x264/x265/vp9/av1, lower is better (default: {DEFAULT_CRF})",
+    )
     p.add_argument("--preset", default=None, help="encoder speed preset, e.g. veryfast, medium, slow (x264/x265)")
     p.add_argument("--pix-fmt", default=None, help="output pixel format (default: the source's when the encoder takes it)")
     p.add_argument("--codec-option", action="append", default=[], metavar="KEY=VALUE", help="extra encoder option (repeatable)")
@@ -56,7 +65,9 @@ def add_parser(commands: argparse._SubParsersAction, parents: list[argparse.Argu
         help="YUV<->RGB scaling: accurate (bicubic, full chroma, exact rounding; round trips within 1) or fast (bilinear)",
     )
     p.add_argument("--no-audio", action="store_true", help="leave audio out instead of copying it")
-    p.add_argument("--strength", type=runtime.strength_arg, default=1.0, help="0 = unchanged, 1 = the model, up to 2 = stronger (default: 1)")
+    p.add_argument(
+        "--strength", type=runtime.strength_arg, default=1.0, help="0 = unchanged, 1 = the model, up to 2 = stronger (default: 1)"
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     runtime.add_runtime_options(p)
     p.set_defaults(run=run)
@@ -149,7 +160,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _transcode(av: Any, container: Any, temp: Path, target: Path, sharpener: Any, codec: str, options: dict[str, str], args: argparse.Namespace) -> None:
+def _transcode(
+    av: Any, container: Any, temp: Path, target: Path, sharpener: Any, codec: str, options: dict[str, str], args: argparse.Namespace
+) -> None:
     from tqdm import tqdm
 
     vin = container.streams.video[0]
@@ -161,7 +174,9 @@ def _transcode(av: Any, container: Any, temp: Path, target: Path, sharpener: Any
     try:
         output = av.open(str(temp), "w")
     except (OSError, ValueError, av.error.FFmpegError) as exc:
-        raise FileProblem(target, f"cannot write this container ({_ffmpeg_text(exc)}); use a suffix such as .mkv, .mp4, .mov or .webm") from None
+        raise FileProblem(
+            target, f"cannot write this container ({_ffmpeg_text(exc)}); use a suffix such as .mkv, .mp4, .mov or .webm"
+        ) from None
     with output:
         rate = vin.average_rate or vin.guessed_rate or Fraction(25, 1)
         vout = output.add_stream(codec, rate=rate, options=options)

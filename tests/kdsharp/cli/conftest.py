@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 
@@ -44,4 +44,3 @@ def core(tiny_model: Path) -> Sharpener:
 def model_args(tiny_model: Path) -> tuple[str, ...]:
     """Options that make a command use the tiny model on the CPU."""
     return ("--model", str(tiny_model), "--providers", "cpu", "--threads", "1")
-

@@ -115,7 +115,9 @@ class TestBadInputs:
         from kdsharp import ModelError
 
         with pytest.raises(ModelError):
-            main(["sharpen", str(good_png(tmp_path / "a.png")), "-o", str(tmp_path / "out"), "--model", str(tmp_path / "no.onnx"), "--debug"])
+            main(
+                ["sharpen", str(good_png(tmp_path / "a.png")), "-o", str(tmp_path / "out"), "--model", str(tmp_path / "no.onnx"), "--debug"]
+            )
 
 
 class TestUsage:

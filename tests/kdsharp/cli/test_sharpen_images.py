@@ -44,7 +44,16 @@ def sharpen_one(cli: Any, model_args: tuple[str, ...], src: Path, dst: Path, *ex
 class TestFormatsAndChannels:
     @pytest.mark.parametrize(
         ("name", "channels"),
-        [("rgb.png", 3), ("rgba.png", 4), ("gray.png", 1), ("graya.png", 2), ("rgb.tif", 3), ("rgba.tif", 4), ("rgb.bmp", 3), ("gray.bmp", 1)],
+        [
+            ("rgb.png", 3),
+            ("rgba.png", 4),
+            ("gray.png", 1),
+            ("graya.png", 2),
+            ("rgb.tif", 3),
+            ("rgba.tif", 4),
+            ("rgb.bmp", 3),
+            ("gray.bmp", 1),
+        ],
     )
     def test_lossless_8bit_equals_core(self, cli, model_args, core: Sharpener, tmp_path: Path, name: str, channels: int) -> None:
         pixels = noise((23, 31, channels))
@@ -86,7 +95,9 @@ class TestFormatsAndChannels:
         from kdsharp.cli import deep_color
         from kdsharp.cli.images import Metadata
 
-        src.write_bytes(deep_color.add_png_metadata(src.read_bytes(), Metadata(icc_profile=srgb_icc(), dpi=(300.0, 300.0), text={"Title": "deep"})))
+        src.write_bytes(
+            deep_color.add_png_metadata(src.read_bytes(), Metadata(icc_profile=srgb_icc(), dpi=(300.0, 300.0), text={"Title": "deep"}))
+        )
         dst = tmp_path / "out.png"
         sharpen_one(cli, model_args, src, dst)
         with Image.open(dst) as im:
@@ -164,7 +175,9 @@ class TestFormatsAndChannels:
         src = save(noise((10, 12, 4)), tmp_path / "a.png")
         result = cli("sharpen", src, "-o", tmp_path / "a.jpg", *model_args)
         assert result.code == 1
-        assert result.err.strip() == f"kdsharp: error: {tmp_path / 'a.jpg'}: JPEG cannot store transparency; choose --format png, webp or tiff"
+        assert (
+            result.err.strip() == f"kdsharp: error: {tmp_path / 'a.jpg'}: JPEG cannot store transparency; choose --format png, webp or tiff"
+        )
         assert not (tmp_path / "a.jpg").exists()
 
 

@@ -153,3 +153,26 @@ def test_unknown_container_is_one_line(cli, model_args, clip: Path, tmp_path: Pa
     assert result.code == 1
     assert result.err.strip().startswith(f"kdsharp: error: {out}: cannot write this container")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_10bit_source_stays_10bit(cli, model_args, tmp_path: Path) -> None:
+    h, w = 16, 24
+    y, x = np.mgrid[0:h, 0:w]
+    src = tmp_path / "ten.mkv"
+    with av.open(str(src), "w") as out:
+        stream = out.add_stream("ffv1", rate=25)
+        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p10le"
+        for i in range(2):
+            rgb = np.stack([x * 2000 + i, y * 3000, (x + y) * 1000], axis=-1).clip(0, 65535).astype(np.uint16)
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb48le").reformat(format="yuv420p10le")
+            frame.pts = i
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    dst = tmp_path / "out.mkv"
+    result = cli("video", src, "-o", dst, "--codec", "ffv1", "--strength", "0", *model_args)
+    assert result.code == 0, result.err
+    with av.open(str(src)) as a, av.open(str(dst)) as b:
+        assert b.streams.video[0].codec_context.pix_fmt == "yuv420p10le"
+        for p, q in zip(a.decode(video=0), b.decode(video=0)):
+            diff = np.abs(p.to_ndarray().astype(int) - q.to_ndarray().astype(int))
+            assert diff.mean() < 0.3 and diff.max() <= 4  # 10-bit units; an 8-bit RGB path would average about 1
