@@ -41,6 +41,11 @@ READ_FORMATS: dict[str, str] = {"PNG": "PNG", "JPEG": "JPEG", "MPO": "JPEG", "TI
 _TIFF_KEEP_COMPRESSION = ("raw", "tiff_lzw", "tiff_adobe_deflate", "tiff_deflate", "packbits")
 #: Textual TIFF tags carried over: description, make, model, software, date, artist, copyright.
 _TIFF_TEXT_TAGS = (270, 271, 272, 305, 306, 315, 33432)
+#: TIFF tags that describe the file's own pixel layout (size, strips, tiles, samples, palette, ICC) and never travel.
+_TIFF_LAYOUT_TAGS = (
+    254, 255, 256, 257, 258, 259, 262, 266, 273, 277, 278, 279, 280, 281, 282, 283, 284, 296,
+    317, 320, 322, 323, 324, 325, 338, 339, 340, 341, 530, 531, 532, 34675,
+)
 _DEFAULT_JPEG_QUALITY = 95
 _DEFAULT_WEBP_QUALITY = 90
 
@@ -138,14 +143,11 @@ def read_image(path: Path) -> Picture:
             if _is_deep_color(im, path):
                 from kdsharp.cli import deep_color
 
-                exif = im.getexif()
-                orientation = int(exif.pop(0x0112, 1) or 1)
+                orientation = int(im.getexif().get(0x0112, 1) or 1)
                 pixels = deep_color.read(path, orientation)
-                return Picture(pixels=pixels, format=fmt, metadata=replace(metadata, exif=exif.tobytes() if len(exif) else None))
+                return Picture(pixels=pixels, format=fmt, metadata=replace(metadata, exif=_exif_without_orientation(im)))
             upright = ImageOps.exif_transpose(im)
-            exif = upright.getexif()
-            exif.pop(0x0112, None)
-            metadata = replace(metadata, exif=exif.tobytes() if len(exif) else None, xmp=upright.info.get("xmp", metadata.xmp))
+            metadata = replace(metadata, exif=_exif_without_orientation(im), xmp=upright.info.get("xmp", metadata.xmp))
             pixels, icc = _to_array(upright, path, metadata.icc_profile)
             return Picture(pixels=pixels, format=fmt, metadata=replace(metadata, icc_profile=icc))
         except FileProblem:
@@ -155,6 +157,16 @@ def read_image(path: Path) -> Picture:
         except (OSError, SyntaxError, ValueError, EOFError, struct.error, zlib.error, IndexError) as exc:
             text = str(exc).strip() or type(exc).__name__
             raise FileProblem(path, f"truncated or corrupt image ({text})") from None
+
+
+def _exif_without_orientation(im: Any) -> bytes | None:
+    """The source's EXIF (sub-IFDs included) minus the orientation and, for TIFF, the tags describing its own layout."""
+    exif = im.getexif()
+    exif.pop(0x0112, None)
+    if im.format == "TIFF":
+        for tag in _TIFF_LAYOUT_TAGS:
+            exif.pop(tag, None)
+    return exif.tobytes() if len(exif) else None
 
 
 def _source_metadata(im: Any, fmt: str, path: Path) -> Metadata:

@@ -199,6 +199,24 @@ class TestMetadata:
         assert written.get(0x0112, 1) == 1
         assert written[0x010F] == "kdsharp-test-camera"
 
+    @pytest.mark.parametrize(("source", "target"), [("rot.tif", "out.tif"), ("rot.tif", "out.jpg"), ("rot.jpg", "out.jpg"), ("rot.jpg", "out.webp")])
+    def test_exif_travels_with_sub_ifds_but_without_orientation(self, cli, model_args, tmp_path: Path, source: str, target: str) -> None:
+        exif = Image.Exif()
+        exif[0x0112] = 6
+        exif[0x010F] = "kdsharp-test-camera"
+        exif.get_ifd(0x8769)[0x9003] = "2020:01:01 10:00:00"  # DateTimeOriginal, in the Exif sub-IFD
+        src = save(noise((10, 30, 3)), tmp_path / source, exif=exif)
+        dst = tmp_path / target
+        sharpen_one(cli, model_args, src, dst)
+        with Image.open(dst) as im:
+            assert im.size == (10, 30)
+            written = im.getexif()
+            assert written.get(0x0112, 1) == 1
+            assert written[0x010F] == "kdsharp-test-camera"
+            if source.endswith(".jpg"):  # Pillow's TIFF writer drops the Exif sub-IFD of the source itself
+                assert written.get_ifd(0x8769)[0x9003] == "2020:01:01 10:00:00"
+            assert (written.get(256), written.get(257)) in ((None, None), (10, 30))  # no stale TIFF layout tags
+
     def test_jpeg_exif_orientation(self, cli, model_args, tmp_path: Path) -> None:
         exif = Image.Exif()
         exif[0x0112] = 8
