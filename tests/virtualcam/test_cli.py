@@ -121,6 +121,15 @@ class TestRecord:
             assert np.array_equal(got, core.sharpen(source_frame))  # FFV1 is lossless
         assert sorted(p.name for p in tmp_path.iterdir()) == ["sharp.mkv"]  # no temporary file left
 
+    def test_resolution_resizes_file_frames(self, pan_video, tiny_model, core, tmp_path) -> None:
+        out = tmp_path / "small.mkv"
+        result = kdsharp_cam(pan_video.path, "--model", tiny_model, "--camera", "none", "--record", out, "--resolution", "48x32", "--frames", "3")
+        assert result.returncode == 0, result.stderr
+        got = read_rgb(out)
+        assert len(got) == 3 and got[0].shape == (32, 48, 3)
+        small = cv2.resize(pan_video.frames[0], (48, 32), interpolation=cv2.INTER_AREA)
+        assert np.array_equal(got[0], core.sharpen(small))
+
     @pytest.mark.parametrize("suffix", [".avi", ".mp4"])
     def test_lossy_containers_play(self, suffix, pan_video, tiny_model, tmp_path) -> None:
         out = tmp_path / f"sharp{suffix}"
