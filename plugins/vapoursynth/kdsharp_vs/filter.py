@@ -22,7 +22,7 @@ from kdsharp.config import DEFAULT_PROVIDERS
 from kdsharp.sharpener import MAX_STRENGTH
 from kdsharp_vs import colorspace
 from kdsharp_vs.formats import FormatError, PlaneCodec, codec_for, frame_full_range
-from kdsharp_vs.streams import SharpenerPool, stream_config
+from kdsharp_vs.streams import SharpenerPool, lane_count, stream_config
 
 NAME = "kdsharp_vs.sharpen"
 
@@ -43,13 +43,23 @@ class FrameSharpener:
         codec: how this clip's planes map to the core's arrays.
         strength: 0 to ``MAX_STRENGTH``.
         full_range: fixed integer range, or ``None`` to read each frame's ``_Range``.
+        lane, lanes: this instance gets frames ``lane, lane + lanes, …`` of the
+            clip (see ``_in_lanes``); only used to name frames in errors.
     """
 
-    def __init__(self, pool: SharpenerPool, codec: PlaneCodec, strength: float, full_range: bool | None) -> None:
+    def __init__(
+        self, pool: SharpenerPool, codec: PlaneCodec, strength: float, full_range: bool | None, lane: int = 0, lanes: int = 1
+    ) -> None:
         self.pool = pool
         self.codec = codec
         self.strength = strength
         self.full_range = full_range
+        self.lane = lane
+        self.lanes = lanes
+
+    def in_lane(self, lane: int, lanes: int) -> FrameSharpener:
+        """The same function for one lane of ``lanes``."""
+        return FrameSharpener(self.pool, self.codec, self.strength, self.full_range, lane, lanes)
 
     def __call__(self, n: int, f: vs.VideoFrame) -> vs.VideoFrame:
         """Return a copy of frame ``n`` (same properties) with its sharpened planes replaced."""
@@ -62,10 +72,27 @@ class FrameSharpener:
             try:
                 result = sharpener.sharpen(image, strength=self.strength)
             except KdsharpError as exc:
-                raise _error(f"frame {n}: {exc}") from None
+                raise _error(f"frame {n * self.lanes + self.lane}: {exc}") from None
         out = f.copy()
         codec.from_core(result, [np.asarray(out[p]) for p in codec.planes], full)
         return out
+
+
+def _in_lanes(clip: vs.VideoNode, frame_sharpener: FrameSharpener, lanes: int) -> vs.VideoNode:
+    """Apply ``frame_sharpener`` to every frame, ``lanes`` frames at a time.
+
+    VapourSynth runs one ``ModifyFrame`` instance's function for one frame at
+    a time, so frame ``n`` goes to instance ``n % lanes``; the instances run
+    in parallel and share the pool's streams.
+    """
+    if lanes == 1:
+        return vs.core.std.ModifyFrame(clip, clip, frame_sharpener)
+    parts = []
+    for lane in range(lanes):
+        part = vs.core.std.SelectEvery(clip, lanes, lane, modify_duration=False)
+        parts.append(vs.core.std.ModifyFrame(part, part, frame_sharpener.in_lane(lane, lanes)))
+    # Interleave keeps each frame (and its properties) as is; the trim drops the padding of short lanes.
+    return vs.core.std.Interleave(parts, modify_duration=False)[: clip.num_frames]
 
 
 def _check_number(name: str, value: object, low: float, high: float) -> float:
@@ -174,7 +201,7 @@ def sharpen(
         raise _error(str(exc)) from None
 
     if int(clip.format.color_family) != vs.YUV or mode == "luma":
-        return vs.core.std.ModifyFrame(clip, clip, FrameSharpener(pool, codec, strength, full_range))
+        return _in_lanes(clip, FrameSharpener(pool, codec, strength, full_range), lane_count(num_streams, clip.num_frames))
 
     if strength == 0.0:
         return clip  # the resize round trip would not be exact
@@ -184,5 +211,6 @@ def sharpen(
     except ValueError as exc:
         raise _error(str(exc)) from None
     rgb = conversion.to_rgb(clip)
-    sharpened = vs.core.std.ModifyFrame(rgb, rgb, FrameSharpener(pool, codec_for(rgb.format), strength, True))
+    frame_sharpener = FrameSharpener(pool, codec_for(rgb.format), strength, True)
+    sharpened = _in_lanes(rgb, frame_sharpener, lane_count(num_streams, clip.num_frames))
     return vs.core.std.CopyFrameProps(conversion.from_rgb(sharpened, clip), clip)

@@ -72,6 +72,7 @@ class TestAgainstCore:
         clip = source(fmt)
         out = kdsharp_vs.sharpen(clip, 1.0, tiny_model, threads=1)
         assert (out.format.id, out.width, out.height, out.num_frames) == (clip.format.id, clip.width, clip.height, 3)
+        assert (out.fps, out.fps_num) == (clip.fps, clip.fps_num)
         for n in range(clip.num_frames):
             assert_matches_core(fmt, clip.get_frame(n), out.get_frame(n), reference, 1.0)
 
@@ -179,6 +180,15 @@ class TestFrameProps:
 
 
 class TestStreams:
+    @pytest.mark.parametrize("length", [1, 2, 3, 7, 12])
+    def test_lanes_keep_frame_order_and_length(self, photo_clip: Callable, tiny_model: Path, length: int) -> None:
+        clip = core.std.Loop(photo_clip(vs.YUV420P8), times=4)[:length]
+        numbered = core.std.ModifyFrame(clip, clip, lambda n, f: _numbered(n, f))
+        out = kdsharp_vs.sharpen(numbered, 1.0, tiny_model, num_streams=2)
+        assert (out.num_frames, out.fps) == (length, clip.fps)
+        assert [f.props["kdsharp_index"] for f in out.frames()] == list(range(length))
+        assert [dict(f.props) for f in out.frames()] == [dict(f.props) for f in numbered.frames()]
+
     def test_two_streams_give_the_same_frames(self, photo_clip: Callable, tiny_model: Path) -> None:
         clip = photo_clip(vs.RGB24) * 4
         one = kdsharp_vs.sharpen(clip, 1.0, tiny_model)
@@ -194,6 +204,12 @@ class TestStreams:
         tiled = kdsharp_vs.sharpen(clip, 1.0, tiny_model, tile=40).get_frame(0)
         for p in range(3):
             np.testing.assert_allclose(np.asarray(tiled[p]), np.asarray(whole[p]), atol=1e-5)
+
+
+def _numbered(n: int, f: vs.VideoFrame) -> vs.VideoFrame:
+    out = f.copy()
+    out.props["kdsharp_index"] = n
+    return out
 
 
 def _variable_size() -> vs.VideoNode:
@@ -258,7 +274,8 @@ class TestErrors:
             kdsharp_vs.sharpen(blank_clip(vs.RGB24), 1.0, broken)
 
     def test_bad_frame_is_a_frame_error(self, blank_clip: Callable, tiny_model: Path) -> None:
-        nan = core.std.Expr(blank_clip(vs.RGBS), "0 0 /")
-        out = kdsharp_vs.sharpen(nan, 1.0, tiny_model)
-        with pytest.raises(vs.Error, match=r"kdsharp_vs\.sharpen: frame 1: .*NaN"):
-            out.get_frame(1)
+        nan = core.std.Expr(blank_clip(vs.RGBS) * 3, "0 0 /")
+        out = kdsharp_vs.sharpen(nan, 1.0, tiny_model, num_streams=2)
+        for n in (1, 5, 7):  # frame numbers of the clip, not of a lane
+            with pytest.raises(vs.Error, match=rf"kdsharp_vs\.sharpen: frame {n}: .*NaN"):
+                out.get_frame(n)

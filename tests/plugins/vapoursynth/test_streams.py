@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from kdsharp import RuntimeConfig
-from kdsharp_vs.streams import SharpenerPool, stream_config
+from kdsharp_vs.streams import SharpenerPool, lane_count, stream_config
 
 pytestmark = pytest.mark.vapoursynth
 
@@ -39,3 +39,10 @@ def test_one_caller_per_stream(tiny_model: Path) -> None:
     assert borrowed.wait(5)
     thread.join(5)
     assert first is pool.first
+
+
+def test_lane_count() -> None:
+    assert lane_count(1, 100) == 2  # one frame converting while another runs
+    assert lane_count(3, 100) == 4
+    assert lane_count(3, 2) == 2
+    assert lane_count(1, 1) == 1
