@@ -95,6 +95,16 @@ class TestBadInputs:
         assert result.code == 1
         assert "unsupported image format GIF" in only_error(result)
 
+    def test_animation_is_refused(self, cli, model_args, tmp_path: Path) -> None:
+        frames = [Image.new("RGB", (8, 8), (i * 60, 0, 0)) for i in range(3)]
+        anim = tmp_path / "anim.png"
+        frames[0].save(anim, save_all=True, append_images=frames[1:])
+        result = cli("sharpen", anim, "-o", tmp_path / "out", *model_args)
+        assert result.code == 1
+        assert only_error(result) == (
+            f"kdsharp: error: {anim}: has 3 frames; kdsharp sharpens still images (use `kdsharp video` for movies)"
+        )
+
     def test_output_folder_below_a_file(self, cli, model_args, tmp_path: Path) -> None:
         src = good_png(tmp_path / "a.png")
         blocker = tmp_path / "blocker"

@@ -199,7 +199,9 @@ class TestMetadata:
         assert written.get(0x0112, 1) == 1
         assert written[0x010F] == "kdsharp-test-camera"
 
-    @pytest.mark.parametrize(("source", "target"), [("rot.tif", "out.tif"), ("rot.tif", "out.jpg"), ("rot.jpg", "out.jpg"), ("rot.jpg", "out.webp")])
+    @pytest.mark.parametrize(
+        ("source", "target"), [("rot.tif", "out.tif"), ("rot.tif", "out.jpg"), ("rot.jpg", "out.jpg"), ("rot.jpg", "out.webp")]
+    )
     def test_exif_travels_with_sub_ifds_but_without_orientation(self, cli, model_args, tmp_path: Path, source: str, target: str) -> None:
         exif = Image.Exif()
         exif[0x0112] = 6
