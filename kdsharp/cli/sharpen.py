@@ -118,6 +118,8 @@ def plan_jobs(
             problems.append(FileProblem(item, "no such file or directory"))
 
     single_file = output is not None and len(inputs) == 1 and not inputs[0].is_dir() and not output.is_dir()
+    if output is not None and not single_file and not output.is_dir() and output.suffix.lower() in FORMAT_BY_SUFFIX:
+        raise UsageProblem(f"-o {output}: several inputs or a folder need an output folder, not a file name")
     if single_file and output is not None and output.suffix:
         if output.suffix.lower() not in FORMAT_BY_SUFFIX:
             names = ", ".join(sorted(FORMAT_BY_SUFFIX))

@@ -47,3 +47,23 @@ def test_info_runs(tiny_model: Path, tmp_path: Path) -> None:
     proc = run("info", "--model", tiny_model, "--providers", "cpu", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "CPUExecutionProvider" in proc.stdout
+
+
+def test_missing_extra_is_one_line(tmp_path: Path) -> None:
+    # sys.modules[name] = None makes "import name" fail as if the package were not installed.
+    code = "import sys; sys.modules['av'] = None; from kdsharp.cli import main; sys.exit(main(sys.argv[1:]))"
+    proc = subprocess.run(
+        [sys.executable, "-c", code, "video", "in.mkv", "-o", "out.mkv"], capture_output=True, text=True, timeout=60, cwd=tmp_path
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == (
+        "kdsharp: error: kdsharp video needs the Python package 'av', which is not installed; "
+        "install it with: pip install 'kdsharp[video]'"
+    )
+
+
+def test_version_and_no_command(tmp_path: Path) -> None:
+    from kdsharp import __version__
+
+    assert run("--version", cwd=tmp_path).stdout.strip() == f"kdsharp {__version__}"
+    assert run(cwd=tmp_path).returncode == 2

@@ -138,6 +138,7 @@ class TestUsage:
             ("sharpen", "a.png", "-o", "out", "--in-place"),
             ("sharpen", "a.png", "-o", "out", "--strength", "3"),
             ("sharpen", "a.png", "-o", "out.gif"),
+            ("sharpen", "a.png", "a.png", "-o", "out.png"),
             ("sharpen", "a.png", "-o", "out", "--tile", "-1"),
             ("frobnicate",),
         ],
