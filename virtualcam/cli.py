@@ -25,7 +25,7 @@ from typing import Any, NoReturn, Sequence
 
 from kdsharp import KdsharpError, RuntimeConfig, Sharpener
 from kdsharp_cam import pixel_formats, recording, virtual_camera
-from kdsharp_cam.errors import CamError
+from kdsharp_cam.errors import CamError, SourceError
 from kdsharp_cam.pipeline import LOST, CameraOutput, LatestFrame, Output, Pipe, PipeSettings, RecordOutput
 from kdsharp_cam.sources import VideoSource, parse_source
 from kdsharp_cam.stats import PipeStats
@@ -163,10 +163,9 @@ def run(args: argparse.Namespace) -> int:
     source = VideoSource(spec, size=args.resolution, fps=args.fps, realtime=args.realtime)
     try:
         sharpener = Sharpener(model=args.model, config=RuntimeConfig(threads=args.threads))
-        source.open()
-        first = source.read()
+        first = first_frame(source, args.reconnect)
         if first is None:
-            raise CamError(f"source {args.source} opened but gave no frame")
+            return EXIT_OK  # Ctrl-C while waiting for the source
         width, height = source.size
         out_size = (2 * width if args.side_by_side else width, height)
         fps = args.fps or source.fps
@@ -196,12 +195,48 @@ def run(args: argparse.Namespace) -> int:
             recorder.discard()
         raise
     finally:
-        for output in outputs:
-            if not isinstance(output, RecordOutput):
-                output.close()
-        source.close()
+        if pipe is None or pipe.join(timeout=0):
+            for output in outputs:
+                if not isinstance(output, RecordOutput):
+                    output.close()
+            source.close()
         if preview is not None:
             preview.close()
+
+
+def first_frame(source: VideoSource, reconnect: bool) -> Any:
+    """Open the source and read its first frame (``H×W×3`` uint8 RGB).
+
+    With ``reconnect``, a live source that is not there yet is retried every
+    second until it delivers or Ctrl-C (then ``None``).
+
+    Raises:
+        SourceError: it cannot be opened or gives no frame, and no retry was asked for.
+    """
+    waiting = False
+    try:
+        while True:
+            try:
+                source.open()
+                frame = source.read()
+                if frame is not None:
+                    if waiting:
+                        say(f"source {source.spec.text} is up")
+                    return frame
+                problem = SourceError(f"source {source.spec.text} opened but gave no frame")
+            except SourceError as exc:
+                problem = exc
+            if not (reconnect and source.spec.live):
+                raise problem
+            if not waiting:
+                say(f"{problem}; waiting for it (--reconnect), Ctrl-C to give up")
+                waiting = True
+            time.sleep(1.0)
+    except KeyboardInterrupt:
+        if not waiting:
+            raise
+        say("stopped while waiting for the source")
+        return None
 
 
 def toggle(pipe: Pipe | None) -> None:
@@ -232,9 +267,9 @@ def drive(pipe: Pipe, first: Any, preview: Any, stats_interval: float, recorder:
         while not pipe.done:
             pipe.threads[-1].join(0.05)
             line.tick()
-        pipe.join()
     finally:
-        pipe.join()
+        if not pipe.join():
+            say("a pipe thread did not stop in time (a stalled source?); leaving its resources to the exit")
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         line.finish()
@@ -251,9 +286,15 @@ def drive(pipe: Pipe, first: Any, preview: Any, stats_interval: float, recorder:
     return EXIT_OK
 
 
+def interrupt(signum: int, frame: object) -> None:
+    """SIGTERM before the pipe runs: unwind like Ctrl-C."""
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Console entry point; returns the exit status."""
     args = build_parser().parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, interrupt)
     try:
         return run(args)
     except UsageError as exc:
@@ -268,6 +309,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - an error of OpenCV, pyvirtualcam or the OS: one line, not a traceback
         say(f"{type(exc).__name__}: {exc}")
         return EXIT_FAILED
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

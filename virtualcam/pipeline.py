@@ -222,11 +222,17 @@ class Pipe:
         """True once the output thread has finished."""
         return bool(self.threads) and not self.threads[-1].is_alive()
 
-    def join(self, timeout: float = 5.0) -> None:
-        """Stop and wait for the threads (each at most ``timeout`` seconds)."""
+    def join(self, timeout: float = 5.0) -> bool:
+        """Stop and wait for the threads (each at most ``timeout`` seconds); True when all finished.
+
+        A thread still alive is stuck in a call that cannot be interrupted (a
+        stalled stream in ``VideoCapture.read``); its resources must then be
+        left alone rather than released under it.
+        """
         self.stopping.set()
         for thread in self.threads:
             thread.join(timeout)
+        return not any(thread.is_alive() for thread in self.threads)
 
     # -- the threads --------------------------------------------------------------
 
@@ -287,6 +293,7 @@ class Pipe:
         return None
 
     def capture_loop(self, first: np.ndarray) -> None:
+        """Capture thread: read frames and queue them, until the source ends or the pipe stops."""
         frame: np.ndarray | None = first
         index = 0
         while not self.stopping.is_set():
@@ -308,6 +315,7 @@ class Pipe:
         self.put(self.q_in, END)
 
     def inference_loop(self) -> None:
+        """Inference thread: sharpen each queued frame with the core (or pass it through when toggled off)."""
         while (item := self.get(self.q_in)) is not END:
             if self.sharpening.is_set():
                 started = time.perf_counter()
@@ -320,6 +328,7 @@ class Pipe:
         self.put(self.q_out, END)
 
     def output_loop(self) -> None:
+        """Output thread: hand each finished frame to every output, then let them pace."""
         while (item := self.get(self.q_out)) is not END:
             for output in self.outputs:
                 output.send(item.shown)

@@ -22,17 +22,18 @@ from onnx_models import write_model
 HERE = Path(__file__).parent
 
 
-def load_capture_backend():
-    """Import ``capture_backend.py`` from this folder under its own name (importlib import mode)."""
-    if "capture_backend" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("capture_backend", HERE / "capture_backend.py")
+def load_helper(name: str):
+    """Import ``<name>.py`` from this folder under its own name (pytest runs in importlib mode)."""
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, HERE / f"{name}.py")
         module = importlib.util.module_from_spec(spec)
-        sys.modules["capture_backend"] = module
+        sys.modules[name] = module
         spec.loader.exec_module(module)
-    return sys.modules["capture_backend"]
+    return sys.modules[name]
 
 
-load_capture_backend().install()
+load_helper("streams")
+load_helper("capture_backend").install()
 
 
 def pan_frames(count: int, width: int = 96, height: int = 64, step: tuple[int, int] = (5, 3)) -> list[np.ndarray]:

@@ -22,6 +22,7 @@ import pytest
 from skimage import data
 
 import capture_backend
+from streams import free_port, stream_server
 from kdsharp import RuntimeConfig, Sharpener
 
 HERE = Path(__file__).parent
@@ -175,6 +176,31 @@ class TestLiveRun:
         assert all(sharpened[:4]) and not any(sharpened[-8:])
         assert sorted(p.name for p in record.parent.iterdir()) == ["live.mkv"]
         assert count_frames(record) == sent
+
+
+class TestReconnect:
+    def test_waits_for_a_stream_that_is_not_up_yet(self, long_video, tiny_model, tmp_path) -> None:
+        port = free_port()
+        out = tmp_path / "stream.mkv"
+        child = subprocess.Popen(
+            [str(SCRIPT), f"tcp://127.0.0.1:{port}", "--reconnect", "--model", str(tiny_model), "--camera", "none",
+             "--record", str(out), "--frames", "10", "--stats", "0"],
+            env=child_env(), stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        server = None
+        try:
+            time.sleep(1.5)
+            assert child.poll() is None  # still waiting, not failed
+            server = stream_server(long_video.path, port)
+            _, stderr = child.communicate(timeout=30)
+        finally:
+            child.kill()
+            if server is not None:
+                server.kill()
+                server.wait()
+        assert child.returncode == 0, stderr
+        assert "waiting for it (--reconnect)" in stderr and "is up" in stderr
+        assert 1 <= count_frames(out) <= 10
 
 
 @pytest.fixture(scope="module")

@@ -7,17 +7,16 @@ the core makes of the source frame.
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import time
 from pathlib import Path
 
-import imageio_ffmpeg
 import numpy as np
 import pytest
 from pyvirtualcam import PixelFormat
 
 import capture_backend
+from streams import free_port, stream_server
 from kdsharp import RuntimeConfig, Sharpener
 from kdsharp_cam import pixel_formats
 from kdsharp_cam.pipeline import ENDED, FRAME_LIMIT, LOST, STOPPED, CameraOutput, Pipe, PipeSettings, RecordOutput
@@ -175,21 +174,6 @@ class TestDropOldest:
         assert pipe.stats.sent + pipe.stats.dropped == 40
         assert pipe.stats.dropped >= 15
         assert max(pipe.stats.all_latencies) < 0.6
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def stream_server(video: Path, port: int) -> subprocess.Popen:
-    """Stream ``video`` in real time over TCP with FFmpeg; it serves one client, then exits."""
-    command = [
-        imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "quiet", "-re", "-readrate_initial_burst", "0.1",
-        "-i", str(video), "-c", "copy", "-f", "matroska", f"tcp://127.0.0.1:{port}?listen=1",
-    ]  # fmt: skip
-    return subprocess.Popen(command)
 
 
 class TestStreamSource:
