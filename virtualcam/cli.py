@@ -256,17 +256,29 @@ def drive(pipe: Pipe, first: Any, preview: Any, stats_interval: float, recorder:
             raise KeyboardInterrupt  # a second Ctrl-C: stop waiting for the threads
         pipe.stop()
 
+    toggled: list[bool] = []
+
+    def on_toggle(signum: int, frame: object) -> None:
+        # Only flip the switch here: printing from a handler can collide with the stats line.
+        toggled.append(pipe.toggle())
+
+    def tick() -> None:
+        while toggled:
+            say(f"sharpening {'on' if toggled.pop(0) else 'off'}")
+        line.tick()
+
     previous = {sig: signal.signal(sig, on_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     if hasattr(signal, "SIGUSR1"):
-        previous[signal.SIGUSR1] = signal.signal(signal.SIGUSR1, lambda signum, frame: toggle(pipe))
+        previous[signal.SIGUSR1] = signal.signal(signal.SIGUSR1, on_toggle)
     line = StatsLine(pipe, stats_interval)
     try:
         pipe.start(first)
         if preview is not None:
-            preview.run(lambda: pipe.done, line.tick)
+            preview.run(lambda: pipe.done, tick)
         while not pipe.done:
             pipe.threads[-1].join(0.05)
-            line.tick()
+            tick()
+        tick()
     finally:
         if not pipe.join():
             say("a pipe thread did not stop in time (a stalled source?); leaving its resources to the exit")

@@ -211,10 +211,11 @@ def display() -> str:
     xvfb = shutil.which("Xvfb")
     if xvfb is None:
         pytest.skip("PREVIEW NOT TESTED: no DISPLAY and no Xvfb (apt-get install xvfb)")
-    server = subprocess.Popen([xvfb, ":97", "-screen", "0", "800x600x24", "-nolisten", "tcp"], stderr=subprocess.DEVNULL)
-    time.sleep(0.5)
-    assert server.poll() is None, "Xvfb did not start"
-    yield ":97"
+    # -displayfd: Xvfb picks a free display number and writes it to our pipe when ready.
+    server = subprocess.Popen([xvfb, "-displayfd", "1", "-screen", "0", "800x600x24", "-nolisten", "tcp"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    number = server.stdout.readline().strip()
+    assert number.isdigit(), "Xvfb did not start"
+    yield f":{number}"
     server.terminate()
     server.wait()
 
