@@ -178,7 +178,31 @@ class TestLiveRun:
         assert count_frames(record) == sent
 
 
-class TestReconnect:
+class TestStreams:
+    def test_stream_dying_stops_with_one_line_and_a_finished_recording(self, long_video, tiny_model, tmp_path, capture_dir) -> None:
+        port = free_port()
+        server = stream_server(long_video.path, port)
+        out = tmp_path / "cut.mkv"
+        try:
+            child = with_capture_backend(
+                f"tcp://127.0.0.1:{port}", "--stats", "0", "--model", tiny_model,
+                "--camera", capture_backend.NAME, "--device", capture_dir, "--record", out, stderr=subprocess.PIPE,
+            )  # fmt: skip
+            deadline = time.monotonic() + 30
+            while len(capture_backend.frame_files(capture_dir)) < 6:
+                assert child.poll() is None and time.monotonic() < deadline, child.communicate()[1]
+                time.sleep(0.02)
+            server.kill()
+            _, stderr = child.communicate(timeout=20)
+        finally:
+            server.kill()
+            server.wait()
+        assert child.returncode == 1, stderr
+        assert "stopped delivering frames; use --reconnect" in stderr and "Traceback" not in stderr
+        capture = capture_backend.read_capture(capture_dir)
+        assert capture.closed and 6 <= len(capture.frames) < len(long_video.frames)
+        assert count_frames(out) == len(capture.frames)
+
     def test_waits_for_a_stream_that_is_not_up_yet(self, long_video, tiny_model, tmp_path) -> None:
         port = free_port()
         out = tmp_path / "stream.mkv"
