@@ -76,6 +76,8 @@ _TIFF_LAYOUT_TAGS = (
     532,
     34675,
 )
+#: What Pillow's decoders raise on damaged files besides OSError (found by feeding them truncated and flipped bytes).
+_DECODER_FAILURES = (SyntaxError, ValueError, EOFError, struct.error, zlib.error, IndexError, KeyError, TypeError)
 _DEFAULT_JPEG_QUALITY = 95
 _DEFAULT_WEBP_QUALITY = 90
 
@@ -117,11 +119,14 @@ class Picture:
         pixels: ``H×W×C`` uint8 or uint16, C in {1, 2, 3, 4}, upright.
         format: Pillow name of the format to write back (``PNG``, ``JPEG``, ...).
         metadata: what is kept in the output.
+        warnings: what the decoder complained about while still reading the pixels
+            (corrupt EXIF, a damaged tag), one line each.
     """
 
     pixels: np.ndarray
     format: str
     metadata: Metadata
+    warnings: tuple[str, ...] = ()
 
 
 def _pillow() -> Any:
@@ -133,20 +138,34 @@ def _pillow() -> Any:
 def read_image(path: Path) -> Picture:
     """Read an image file into upright pixels and metadata.
 
+    Pillow's warnings are collected into ``Picture.warnings`` instead of being printed.
+
     Raises:
         FileProblem: missing, unreadable, empty, not an image, unsupported,
             truncated or corrupt (naming ``path``).
     """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        picture = _read_image(path)
+    Image = _pillow()
+    messages = []
+    for item in caught:
+        if issubclass(item.category, Image.DecompressionBombWarning):
+            continue  # large photos are what users sharpen; only Pillow's hard limit (an error) applies
+        text = " ".join(str(item.message).split())
+        if text and text not in messages:
+            messages.append(text)
+    return replace(picture, warnings=tuple(messages))
+
+
+def _read_image(path: Path) -> Picture:
     Image = _pillow()
     from PIL import ImageOps, UnidentifiedImageError
 
     try:
         if path.stat().st_size == 0:
             raise FileProblem(path, "empty file")
-        with warnings.catch_warnings():
-            # Large photos are what users sharpen; only Pillow's hard limit (an error) applies.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            im = Image.open(path)
+        im = Image.open(path)
     except FileProblem:
         raise
     except UnidentifiedImageError:
@@ -157,17 +176,17 @@ def read_image(path: Path) -> Picture:
         if exc.errno is None:  # Pillow's decoders raise plain OSErrors about the data
             raise FileProblem(path, f"truncated or corrupt image ({str(exc).strip() or type(exc).__name__})") from None
         raise FileProblem(path, f"cannot read ({describe_os_error(exc)})") from None
-    except (SyntaxError, ValueError, EOFError, struct.error, zlib.error) as exc:
+    except _DECODER_FAILURES as exc:
         raise FileProblem(path, f"truncated or corrupt image ({str(exc).strip() or type(exc).__name__})") from None
     with im:
         fmt = READ_FORMATS.get(im.format or "")
         if fmt is None:
             names = ", ".join(WRITE_FORMATS)
             raise FileProblem(path, f"unsupported image format {im.format} (kdsharp reads {names})")
-        frames = getattr(im, "n_frames", 1)
-        if frames > 1 and im.format != "MPO":
-            raise FileProblem(path, f"has {frames} frames; kdsharp sharpens still images (use `kdsharp video` for movies)")
         try:
+            frames = getattr(im, "n_frames", 1)
+            if frames > 1 and im.format != "MPO":
+                raise FileProblem(path, f"has {frames} frames; kdsharp sharpens still images (use `kdsharp video` for movies)")
             im.load()
             metadata = _source_metadata(im, fmt, path)
             if _is_deep_color(im, path):
@@ -184,7 +203,7 @@ def read_image(path: Path) -> Picture:
             raise
         except Image.DecompressionBombError as exc:
             raise FileProblem(path, f"image too large ({exc})") from None
-        except (OSError, SyntaxError, ValueError, EOFError, struct.error, zlib.error, IndexError) as exc:
+        except (OSError, *_DECODER_FAILURES) as exc:
             text = str(exc).strip() or type(exc).__name__
             raise FileProblem(path, f"truncated or corrupt image ({text})") from None
 

@@ -171,8 +171,11 @@ def side_by_side(before: np.ndarray, after: np.ndarray) -> np.ndarray:
     return np.concatenate([before, after], axis=1)
 
 
-def process(job: Job, sharpener: Sharpener, strength: float, quality: int | None) -> None:
+def process(job: Job, sharpener: Sharpener, strength: float, quality: int | None) -> tuple[str, ...]:
     """Read, sharpen and write one job (and its comparison).
+
+    Returns:
+        The decoder's warnings about the input (the job still succeeded).
 
     Raises:
         FileProblem: naming the file at fault.
@@ -189,6 +192,7 @@ def process(job: Job, sharpener: Sharpener, strength: float, quality: int | None
     _write(job.target, result, fmt, picture, quality, keep_mode_of=job.source if job.target == job.source else None)
     if job.comparison is not None:
         _write(job.comparison, side_by_side(picture.pixels, result), fmt, picture, quality, keep_mode_of=None)
+    return picture.warnings
 
 
 def _write(target: Path, pixels: np.ndarray, fmt: str, picture: Picture, quality: int | None, keep_mode_of: Path | None) -> None:
@@ -237,7 +241,8 @@ def _run_jobs(jobs: list[Job], sharpener: Sharpener, args: argparse.Namespace) -
     for job in bar:
         bar.set_postfix_str(job.source.name, refresh=False)
         try:
-            process(job, sharpener, args.strength, args.quality)
+            for warning in process(job, sharpener, args.strength, args.quality):
+                tqdm.write(f"kdsharp: warning: {job.source}: {warning}", file=sys.stderr)
         except FileProblem as exc:
             failed.append(exc)
             tqdm.write(f"kdsharp: error: {exc}", file=sys.stderr)

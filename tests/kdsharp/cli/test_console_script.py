@@ -57,8 +57,7 @@ def test_missing_extra_is_one_line(tmp_path: Path) -> None:
     )
     assert proc.returncode == 1
     assert proc.stderr.strip() == (
-        "kdsharp: error: kdsharp video needs the Python package 'av', which is not installed; "
-        "install it with: pip install 'kdsharp[video]'"
+        "kdsharp: error: kdsharp video needs the Python package 'av', which is not installed; install it with: pip install 'kdsharp[video]'"
     )
 
 

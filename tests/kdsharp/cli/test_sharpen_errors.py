@@ -95,6 +95,16 @@ class TestBadInputs:
         assert result.code == 1
         assert "unsupported image format GIF" in only_error(result)
 
+    def test_corrupt_exif_is_a_one_line_warning(self, cli, model_args, tmp_path: Path) -> None:
+        src = tmp_path / "badexif.jpg"
+        Image.new("RGB", (8, 8)).save(src, exif=b"Exif\x00\x00II*\x00\x08\x00\x00\x00\x05\x00\x0f\x01\x02\x00")
+        result = cli("sharpen", src, "-o", tmp_path / "out.jpg", *model_args)
+        assert result.code == 0, result.err
+        assert result.err.strip().splitlines() == [
+            f"kdsharp: warning: {src}: Corrupt EXIF data. Expecting to read 12 bytes but only got 4."
+        ]
+        assert (tmp_path / "out.jpg").is_file()
+
     def test_animation_is_refused(self, cli, model_args, tmp_path: Path) -> None:
         frames = [Image.new("RGB", (8, 8), (i * 60, 0, 0)) for i in range(3)]
         anim = tmp_path / "anim.png"
