@@ -193,6 +193,7 @@ def _transcode(
                 raise FileProblem(target, f"cannot copy audio stream {stream.index} into this container ({exc}); use --no-audio") from None
         scaling = interpolation(av, args.yuv_conversion)
         bar = tqdm(total=_frame_count(container, vin), unit="frame", disable=args.quiet, file=sys.stderr, dynamic_ncols=True)
+        count = 0
         try:
             for packet in container.demux([vin, *audio]):
                 if packet.stream.type == "video":
@@ -202,7 +203,10 @@ def _transcode(
                         raise FileProblem(args.input, f"corrupt video data ({_ffmpeg_text(exc)})") from None
                     for frame in frames:
                         result = _sharpen_frame(av, frame, rgb_fmt, vout.pix_fmt, sharpener, args.strength, scaling)
+                        if result.pts is None or result.time_base is None:  # raw streams carry no timestamps
+                            result.pts, result.time_base = count, 1 / Fraction(rate)
                         _mux(output, _encode(vout, result, codec, target), target)
+                        count += 1
                         bar.update(1)
                 elif packet.dts is not None:
                     packet.stream = aouts[packet.stream.index]

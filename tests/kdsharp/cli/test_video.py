@@ -176,3 +176,23 @@ def test_10bit_source_stays_10bit(cli, model_args, tmp_path: Path) -> None:
         for p, q in zip(a.decode(video=0), b.decode(video=0)):
             diff = np.abs(p.to_ndarray().astype(int) - q.to_ndarray().astype(int))
             assert diff.mean() < 0.3 and diff.max() <= 4  # 10-bit units; an 8-bit RGB path would average about 1
+
+
+def test_raw_stream_without_timestamps_gets_its_rate(cli, model_args, tmp_path: Path) -> None:
+    raw = tmp_path / "raw.h264"  # an elementary stream: frames decode with pts None
+    with av.open(str(raw), "w") as out:
+        stream = out.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 48, 32, "yuv420p"
+        for i in range(5):
+            frame = av.VideoFrame.from_ndarray(np.full((32, 48, 3), i * 40, np.uint8), format="rgb24")
+            frame.pts = i
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    dst = tmp_path / "out.mp4"
+    result = cli("video", raw, "-o", dst, "-q", "--preset", "ultrafast", *model_args)
+    assert result.code == 0, result.err
+    with av.open(str(dst)) as c:
+        stream = c.streams.video[0]
+        assert stream.average_rate == 25
+        times = [float(f.pts * f.time_base) for f in c.decode(video=0)]
+    assert times == pytest.approx([0, 0.04, 0.08, 0.12, 0.16])
