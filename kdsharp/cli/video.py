@@ -189,7 +189,7 @@ def _transcode(
         for stream in audio:
             try:
                 aouts[stream.index] = output.add_stream_from_template(stream)
-            except Exception as exc:
+            except (OSError, ValueError, av.error.FFmpegError) as exc:
                 raise FileProblem(target, f"cannot copy audio stream {stream.index} into this container ({exc}); use --no-audio") from None
         scaling = interpolation(av, args.yuv_conversion)
         bar = tqdm(total=_frame_count(container, vin), unit="frame", disable=args.quiet, file=sys.stderr, dynamic_ncols=True)
@@ -202,7 +202,10 @@ def _transcode(
                     except av.error.FFmpegError as exc:
                         raise FileProblem(args.input, f"corrupt video data ({_ffmpeg_text(exc)})") from None
                     for frame in frames:
-                        result = _sharpen_frame(av, frame, rgb_fmt, vout.pix_fmt, sharpener, args.strength, scaling)
+                        try:
+                            result = _sharpen_frame(av, frame, rgb_fmt, vout.pix_fmt, sharpener, args.strength, scaling)
+                        except KdsharpError as exc:
+                            raise FileProblem(args.input, f"frame {count}: {exc}") from None
                         if result.pts is None or result.time_base is None:  # raw streams carry no timestamps
                             result.pts, result.time_base = count, 1 / Fraction(rate)
                         _mux(output, _encode(vout, result, codec, target), target)
@@ -212,6 +215,8 @@ def _transcode(
                     packet.stream = aouts[packet.stream.index]
                     _mux(output, [packet], target)
             _mux(output, _encode(vout, None, codec, target), target)
+        except av.error.FFmpegError as exc:  # the demuxer meeting damaged data
+            raise FileProblem(args.input, f"corrupt video data ({_ffmpeg_text(exc)})") from None
         finally:
             bar.close()
 
@@ -259,10 +264,7 @@ def _sharpen_frame(av: Any, frame: Any, rgb_fmt: str, out_fmt: str, sharpener: A
     if getattr(frame, "color_range", 0):
         colour["src_color_range"] = frame.color_range
     rgb = frame.to_ndarray(format=rgb_fmt, **colour)
-    try:
-        sharp = sharpener.sharpen(np.ascontiguousarray(rgb), strength=strength)
-    except KdsharpError as exc:
-        raise KdsharpError(f"frame at {frame.time or 0:.3f}s: {exc}") from None
+    sharp = sharpener.sharpen(np.ascontiguousarray(rgb), strength=strength)
     new = av.VideoFrame.from_ndarray(sharp, format=rgb_fmt)
     back: dict[str, Any] = {} if scaling is None else {"interpolation": scaling}
     if getattr(frame, "color_range", 0):
