@@ -108,7 +108,7 @@ def _check_int(name: str, value: object, low: int) -> int:
 
 
 def _runtime_config(
-    providers: Sequence[str] | str | None, threads: int | None, tile: int, overlap: int | None, num_streams: int
+    providers: Sequence[str] | str | None, threads: int | None, tile: int | None, overlap: int | None, num_streams: int
 ) -> RuntimeConfig:
     if providers is None:
         chosen = DEFAULT_PROVIDERS
@@ -121,7 +121,7 @@ def _runtime_config(
     config = RuntimeConfig(
         providers=chosen,
         threads=None if threads is None else _check_int("threads", threads, 1),
-        tile=_check_int("tile", tile, 0),
+        tile=RuntimeConfig.tile if tile is None else _check_int("tile", tile, 0),
         overlap=None if overlap is None else _check_int("overlap", overlap, 0),
     )
     return stream_config(config, num_streams)
@@ -135,7 +135,7 @@ def sharpen(
     mode: str = DEFAULT_MODE,
     matrix: int | str | None = None,
     range: str | None = None,  # noqa: A002 - the name core.resize uses
-    tile: int = 1024,
+    tile: int | None = None,
     overlap: int | None = None,
     providers: Sequence[str] | str | None = None,
     threads: int | None = None,
@@ -161,7 +161,7 @@ def sharpen(
         range: ``"limited"`` or ``"full"`` for integer samples; ``None`` reads
             ``_Range`` (per frame, or the first frame's for ``mode="rgb"``),
             defaulting to limited for YUV and full for RGB and GRAY.
-        tile: largest tile side fed to the network (0: never tile).
+        tile: largest tile side fed to the network (0: never tile); ``None`` uses the core's default (``RuntimeConfig.tile``).
         overlap: tile context in pixels; ``None`` uses the model's receptive radius (seamless).
         providers: onnxruntime execution providers in order of preference;
             ``None`` tries TensorRT, CUDA, then CPU.
