@@ -17,9 +17,9 @@ from pyvirtualcam import PixelFormat
 
 import capture_backend
 from streams import free_port, stream_server
-from kdsharp import RuntimeConfig, Sharpener
+from kdsharp import RuntimeConfig, RuntimeFailure, Sharpener
 from kdsharp_cam import pixel_formats
-from kdsharp_cam.pipeline import ENDED, FRAME_LIMIT, LOST, STOPPED, CameraOutput, Pipe, PipeSettings, RecordOutput
+from kdsharp_cam.pipeline import ENDED, FAILED, FRAME_LIMIT, LOST, STOPPED, CameraOutput, Pipe, PipeSettings, RecordOutput
 from kdsharp_cam.errors import SourceError
 from kdsharp_cam.recording import Recorder
 from kdsharp_cam.sources import VideoSource, parse_source
@@ -145,6 +145,34 @@ class TestFileSource:
     def test_frame_limit(self, pan_video, sharpener, capture_dir) -> None:
         pipe, capture = run_pipe(str(pan_video.path), sharpener, capture_dir, settings=PipeSettings(max_frames=5))
         assert pipe.end_reason == FRAME_LIMIT and len(capture.frames) == 5
+
+
+class FailingSharpener(Sharpener):
+    """The real core, until onnxruntime "fails" on the fifth frame."""
+
+    calls = 0
+
+    def sharpen(self, image: np.ndarray, *, strength: float = 1.0) -> np.ndarray:
+        self.calls += 1
+        if self.calls == 5:
+            raise RuntimeFailure("onnxruntime failed on frame 5")
+        return super().sharpen(image, strength=strength)
+
+
+class TestCoreFailure:
+    def test_a_core_error_stops_the_pipe_and_is_handed_over(self, pan_video, tiny_model, capture_dir) -> None:
+        source = VideoSource(parse_source(str(pan_video.path)))
+        source.open()
+        camera = open_camera(96, 64, 1000.0, PixelFormat.RGB, device=str(capture_dir), backend=capture_backend.NAME)
+        pipe = Pipe(source, FailingSharpener(model=tiny_model, config=CPU), [CameraOutput(camera)])
+        pipe.start(source.read())
+        wait_until(lambda: pipe.done)
+        assert pipe.join()
+        camera.close()
+        source.close()
+        assert isinstance(pipe.failure, RuntimeFailure) and pipe.end_reason == FAILED
+        capture = capture_backend.read_capture(capture_dir)
+        assert capture.closed and len(capture.frames) == 4
 
 
 class TestDropOldest:
