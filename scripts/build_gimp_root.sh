@@ -41,7 +41,7 @@ if [ "$(id -u)" -ne 0 ]; then
     exit 2
 fi
 
-RECIPE_HASH="$(sha256sum "${BASH_SOURCE[0]}" "$HERE/gimp_root_run.sh" | sha256sum | cut -c1-16)"
+RECIPE_HASH="$(cat "${BASH_SOURCE[0]}" "$HERE/gimp_root_run.sh" | sha256sum | cut -c1-16)"
 if [ -f "$ROOT/$STAMP_NAME" ] && [ "$(cat "$ROOT/$STAMP_NAME")" = "$RECIPE_HASH" ]; then
     echo "$ROOT"
     exit 0
