@@ -117,21 +117,31 @@ def load_model(name: str | None, folder: Path, threads: int | None) -> tuple[Sha
     sys.path.insert(0, str(ROOT / "tests" / "support"))
     from onnx_models import write_model
 
-    return Sharpener(model=write_model(folder / "tiny.onnx"), config=config), "tiny random test model (tests/support/onnx_models.py)"
+    return Sharpener(
+        model=write_model(folder / "tiny.onnx"), config=config
+    ), "tiny random test model (tests/support/onnx_models.py)"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", help="shipped name or .onnx path; 'tiny' for the test model; default: shipped fast, else tiny")
+    parser.add_argument(
+        "--model", help="shipped name or .onnx path; 'tiny' for the test model; default: shipped fast, else tiny"
+    )
     parser.add_argument("--frames", type=int, default=60, help="frames per measurement (default 60)")
-    parser.add_argument("--repeats", type=int, default=3, help="interleaved runs of core and pipe, best kept (default 3)")
-    parser.add_argument("--threads", type=int, help="onnxruntime intra-op threads (default: its own choice, one per core)")
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="interleaved runs of core and pipe, best kept (default 3)"
+    )
+    parser.add_argument(
+        "--threads", type=int, help="onnxruntime intra-op threads (default: its own choice, one per core)"
+    )
     parser.add_argument("--resolutions", nargs="+", default=list(RESOLUTIONS), choices=list(RESOLUTIONS))
     args = parser.parse_args()
     pyvirtualcam.register_backend(BACKEND, NullBackend)
     with tempfile.TemporaryDirectory() as tmp:
         sharpener, label = load_model(args.model, Path(tmp), args.threads)
-        print(f"model: {label}; providers: {', '.join(sharpener.providers)}; threads: {args.threads or 'auto'}; OpenCV {cv2.__version__}")
+        print(
+            f"model: {label}; providers: {', '.join(sharpener.providers)}; threads: {args.threads or 'auto'}; OpenCV {cv2.__version__}"
+        )
         rows = []
         for name in args.resolutions:
             video = Path(tmp) / f"{name}.avi"
@@ -149,10 +159,14 @@ def main() -> None:
                  1000 * sum(lat) / len(lat), 1000 * lat[int(0.95 * (len(lat) - 1))])
             )  # fmt: skip
     print()
-    print("| res | core fps | pipe fps | pipe/core (goal >= 0.95) | live source fps | live sent | live dropped | latency mean ms | latency p95 ms |")
+    print(
+        "| res | core fps | pipe fps | pipe/core (goal >= 0.95) | live source fps | live sent | live dropped | latency mean ms | latency p95 ms |"
+    )
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name, core, pipe_fps, ratio, live_fps, sent, dropped, mean, p95 in rows:
-        print(f"| {name} | {core:.1f} | {pipe_fps:.1f} | {ratio:.3f} | {live_fps:.1f} | {sent} | {dropped} | {mean:.1f} | {p95:.1f} |")
+        print(
+            f"| {name} | {core:.1f} | {pipe_fps:.1f} | {ratio:.3f} | {live_fps:.1f} | {sent} | {dropped} | {mean:.1f} | {p95:.1f} |"
+        )
 
 
 if __name__ == "__main__":

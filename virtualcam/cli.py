@@ -21,12 +21,16 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import Any, NoReturn, Sequence
+from typing import NoReturn
+from collections.abc import Sequence
+
+import numpy as np
 
 from kdsharp import KdsharpError, RuntimeConfig, Sharpener
 from kdsharp_cam import pixel_formats, recording, virtual_camera
 from kdsharp_cam.errors import CamError, SourceError
 from kdsharp_cam.pipeline import LOST, CameraOutput, LatestFrame, Output, Pipe, PipeSettings, RecordOutput
+from kdsharp_cam.preview import Preview
 from kdsharp_cam.sources import VideoSource, parse_source
 from kdsharp_cam.stats import PipeStats
 
@@ -84,24 +88,69 @@ def count(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``kdsharp-cam`` argument parser."""
-    parser = OneLineParser(prog=PROG, description="Sharpen a camera or video with kdsharp and send it to a virtual camera.")
-    parser.add_argument("source", nargs="?", default="0", help="camera index (0), device (/dev/video0), video file or URL; default 0")
-    parser.add_argument("--resolution", type=resolution, metavar="WxH", help="frame size asked of the camera (others are resized); default: the source's")
+    parser = OneLineParser(
+        prog=PROG, description="Sharpen a camera or video with kdsharp and send it to a virtual camera."
+    )
+    parser.add_argument(
+        "source", nargs="?", default="0", help="camera index (0), device (/dev/video0), video file or URL; default 0"
+    )
+    parser.add_argument(
+        "--resolution",
+        type=resolution,
+        metavar="WxH",
+        help="frame size asked of the camera (others are resized); default: the source's",
+    )
     parser.add_argument("--fps", type=positive, help="virtual camera frame rate; default: the source's (30 if unknown)")
-    parser.add_argument("--camera", default="auto", metavar="BACKEND", help="pyvirtualcam backend (v4l2loopback, obs, unitycapture), auto to try each, none for no virtual camera; default auto")
-    parser.add_argument("--device", help="virtual camera device, such as /dev/video2 or 'OBS Virtual Camera'; default: the first free one")
-    parser.add_argument("--pixel-format", choices=sorted(pixel_formats.PIXEL_FORMATS), default="rgb", help="pixel format sent to the virtual camera; default rgb")
-    parser.add_argument("--strength", type=strength, default=1.0, help="0 = unchanged, 1 = the model, up to 2; default 1")
+    parser.add_argument(
+        "--camera",
+        default="auto",
+        metavar="BACKEND",
+        help="pyvirtualcam backend (v4l2loopback, obs, unitycapture), auto to try each, none for no virtual camera; default auto",
+    )
+    parser.add_argument(
+        "--device",
+        help="virtual camera device, such as /dev/video2 or 'OBS Virtual Camera'; default: the first free one",
+    )
+    parser.add_argument(
+        "--pixel-format",
+        choices=sorted(pixel_formats.PIXEL_FORMATS),
+        default="rgb",
+        help="pixel format sent to the virtual camera; default rgb",
+    )
+    parser.add_argument(
+        "--strength", type=strength, default=1.0, help="0 = unchanged, 1 = the model, up to 2; default 1"
+    )
     parser.add_argument("--model", help="shipped model name (fast, hq) or .onnx path; default: the shipped default")
     parser.add_argument("--threads", type=count, help="CPU threads for inference; default: onnxruntime's choice")
-    parser.add_argument("--preview", action="store_true", help="show a window with what is sent (s/space: toggle, q: quit)")
-    parser.add_argument("--side-by-side", action="store_true", help="send the original and the sharpened frame next to each other")
-    parser.add_argument("--record", type=Path, metavar="FILE", help="also write the frames sent to FILE (.mkv lossless FFV1, .avi MJPG, .mp4/.mov mp4v)")
-    parser.add_argument("--reconnect", action="store_true", help="when a camera or stream stops, reopen it instead of stopping")
-    parser.add_argument("--realtime", action="store_true", help="play a video file at its own frame rate, dropping frames like a camera")
+    parser.add_argument(
+        "--preview", action="store_true", help="show a window with what is sent (s/space: toggle, q: quit)"
+    )
+    parser.add_argument(
+        "--side-by-side", action="store_true", help="send the original and the sharpened frame next to each other"
+    )
+    parser.add_argument(
+        "--record",
+        type=Path,
+        metavar="FILE",
+        help="also write the frames sent to FILE (.mkv lossless FFV1, .avi MJPG, .mp4/.mov mp4v)",
+    )
+    parser.add_argument(
+        "--reconnect", action="store_true", help="when a camera or stream stops, reopen it instead of stopping"
+    )
+    parser.add_argument(
+        "--realtime", action="store_true", help="play a video file at its own frame rate, dropping frames like a camera"
+    )
     parser.add_argument("--frames", type=count, metavar="N", help="stop after N frames")
-    parser.add_argument("--queue-size", type=int, choices=(1, 2), default=1, help="frames each queue between threads holds; default 1")
-    parser.add_argument("--stats", type=float, default=1.0, metavar="SECONDS", help="stats line interval on stderr, 0 for none; default 1")
+    parser.add_argument(
+        "--queue-size", type=int, choices=(1, 2), default=1, help="frames each queue between threads holds; default 1"
+    )
+    parser.add_argument(
+        "--stats",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help="stats line interval on stderr, 0 for none; default 1",
+    )
     return parser
 
 
@@ -144,19 +193,21 @@ def run(args: argparse.Namespace) -> int:
     if args.record is not None and (problem := recording.check_target(args.record)):
         raise UsageError(problem)
     if args.camera.lower() not in ("auto", "none") and args.camera not in virtual_camera.backend_names():
-        raise UsageError(f"--camera {args.camera}: no such backend here (use auto, none or one of: {', '.join(virtual_camera.backend_names())})")
+        raise UsageError(
+            f"--camera {args.camera}: no such backend here (use auto, none or one of: {', '.join(virtual_camera.backend_names())})"
+        )
     try:
         spec = parse_source(args.source)
     except CamError as exc:
         raise UsageError(str(exc)) from None
 
     latest = LatestFrame() if args.preview else None
-    preview = None
+    preview: Preview | None = None
     pipe: Pipe | None = None
     if args.preview:
-        from kdsharp_cam.preview import Preview  # Tk is loaded only when asked for
-
-        preview = Preview(latest, title=f"{PROG}: {args.source}", on_toggle=lambda: toggle(pipe), on_quit=lambda: pipe and pipe.stop())
+        preview = Preview(
+            latest, title=f"{PROG}: {args.source}", on_toggle=lambda: toggle(pipe), on_quit=lambda: pipe and pipe.stop()
+        )
 
     outputs: list[Output] = []
     recorder: recording.Recorder | None = None
@@ -175,7 +226,9 @@ def run(args: argparse.Namespace) -> int:
             backend = None if args.camera.lower() == "auto" else args.camera
             camera = virtual_camera.open_camera(*out_size, fps, fmt, device=args.device, backend=backend)
             outputs.append(CameraOutput(camera))
-            say(f"sending {out_size[0]}x{out_size[1]} {fmt.name} at {fps:g} fps to {camera.device} ({camera.backend}); SIGUSR1 toggles sharpening")
+            say(
+                f"sending {out_size[0]}x{out_size[1]} {fmt.name} at {fps:g} fps to {camera.device} ({camera.backend}); SIGUSR1 toggles sharpening"
+            )
         if args.record is not None:
             recorder = recording.Recorder(args.record, out_size, fps)
             outputs.append(RecordOutput(recorder))
@@ -204,7 +257,7 @@ def run(args: argparse.Namespace) -> int:
             preview.close()
 
 
-def first_frame(source: VideoSource, reconnect: bool) -> Any:
+def first_frame(source: VideoSource, reconnect: bool) -> np.ndarray | None:
     """Open the source and read its first frame (``H×W×3`` uint8 RGB).
 
     With ``reconnect``, a live source that is not there yet is retried every
@@ -245,7 +298,9 @@ def toggle(pipe: Pipe | None) -> None:
         say(f"sharpening {'on' if pipe.toggle() else 'off'}")
 
 
-def drive(pipe: Pipe, first: Any, preview: Any, stats_interval: float, recorder: recording.Recorder | None) -> int:
+def drive(
+    pipe: Pipe, first: np.ndarray, preview: Preview | None, stats_interval: float, recorder: recording.Recorder | None
+) -> int:
     """Run ``pipe`` on the main thread's signals (and preview) until it ends; return the exit status."""
     interrupts = 0
 

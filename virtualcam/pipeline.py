@@ -20,7 +20,8 @@ import queue
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Protocol, Sequence
+from typing import Protocol
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from pyvirtualcam import Camera
@@ -196,7 +197,11 @@ class Pipe:
 
     def start(self, first: np.ndarray) -> None:
         """Start the threads; ``first`` is the frame already read from the source."""
-        targets = (("capture", self.capture_loop, (first,)), ("inference", self.inference_loop, ()), ("output", self.output_loop, ()))
+        targets = (
+            ("capture", self.capture_loop, (first,)),
+            ("inference", self.inference_loop, ()),
+            ("output", self.output_loop, ()),
+        )
         for name, target, args in targets:
             thread = threading.Thread(target=self.guard, args=(target, *args), name=f"kdsharp-cam-{name}", daemon=True)
             self.threads.append(thread)
@@ -280,7 +285,9 @@ class Pipe:
 
     def reopen(self) -> np.ndarray | None:
         """Reopen a lost live source until it delivers a frame or the pipe stops."""
-        self.notify(f"source {self.source.spec.text} lost; reconnecting every {self.settings.reconnect_delay:g} s (Ctrl-C to stop)")
+        self.notify(
+            f"source {self.source.spec.text} lost; reconnecting every {self.settings.reconnect_delay:g} s (Ctrl-C to stop)"
+        )
         while not self.stopping.wait(self.settings.reconnect_delay):
             try:
                 self.source.open()

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import cv2
 import numpy as np
@@ -52,9 +53,13 @@ class Preview:
         PreviewError: no display, or Tk is missing or cannot start.
     """
 
-    def __init__(self, latest: LatestFrame, *, title: str, on_toggle: Callable[[], Any], on_quit: Callable[[], Any]) -> None:
+    def __init__(
+        self, latest: LatestFrame, *, title: str, on_toggle: Callable[[], Any], on_quit: Callable[[], Any]
+    ) -> None:
         if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-            raise PreviewError("--preview needs a display and neither DISPLAY nor WAYLAND_DISPLAY is set; run without --preview")
+            raise PreviewError(
+                "--preview needs a display and neither DISPLAY nor WAYLAND_DISPLAY is set; run without --preview"
+            )
         try:
             import tkinter
         except ImportError:

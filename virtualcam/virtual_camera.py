@@ -51,7 +51,9 @@ def open_camera(
         DeviceError: no usable virtual camera; the message says how to get one.
     """
     if backend is not None and backend not in pyvirtualcam.camera.BACKENDS:
-        raise DeviceError(f"no virtual camera backend {backend!r} here (registered: {', '.join(backend_names()) or 'none'})")
+        raise DeviceError(
+            f"no virtual camera backend {backend!r} here (registered: {', '.join(backend_names()) or 'none'})"
+        )
     if not pyvirtualcam.camera.BACKENDS:
         raise DeviceError(f"pyvirtualcam has no virtual camera backend on {sys.platform}; run with --camera none")
     try:

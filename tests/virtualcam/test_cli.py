@@ -31,7 +31,11 @@ RUNNER = "import sys, capture_backend; capture_backend.install(); from kdsharp_c
 
 
 def child_env(**extra: str) -> dict[str, str]:
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")])), OMP_NUM_THREADS="1")
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")])),
+        OMP_NUM_THREADS="1",
+    )
     env.update(extra)
     return env
 
@@ -39,7 +43,9 @@ def child_env(**extra: str) -> dict[str, str]:
 def kdsharp_cam(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
     """Run the installed console script."""
     assert SCRIPT.is_file(), f"{SCRIPT} is missing: pip install -e .[cam]"
-    return subprocess.run([str(SCRIPT), *map(str, args)], capture_output=True, text=True, timeout=timeout, env=env or child_env())
+    return subprocess.run(
+        [str(SCRIPT), *map(str, args)], capture_output=True, text=True, timeout=timeout, env=env or child_env()
+    )
 
 
 def with_capture_backend(*args: str, **popen) -> subprocess.Popen:
@@ -85,7 +91,21 @@ class TestBadArguments:
             (["VIDEO", "--record", "out.txt"], 2, "unsupported suffix"),
             (["VIDEO", "--camera", "nosuch"], 2, "no such backend"),
             (["VIDEO", "--camera", "none", "--model", "missing.onnx"], 1, "missing.onnx"),
-            (["VIDEO", "--model", "MODEL", "--resolution", "95x64", "--pixel-format", "yuyv", "--device", "/nonexistent/video9"], 2, "even width"),
+            (
+                [
+                    "VIDEO",
+                    "--model",
+                    "MODEL",
+                    "--resolution",
+                    "95x64",
+                    "--pixel-format",
+                    "yuyv",
+                    "--device",
+                    "/nonexistent/video9",
+                ],
+                2,
+                "even width",
+            ),
         ],
     )
     def test_one_line_and_non_zero_exit(self, args, status, words, pan_video, tiny_model, tmp_path) -> None:
@@ -99,7 +119,9 @@ class TestBadArguments:
     @pytest.mark.parametrize("camera", ["auto", "v4l2loopback"])
     def test_no_loopback_device_says_how_to_load_it(self, camera, pan_video, tiny_model) -> None:
         # The real v4l2loopback backend of pyvirtualcam, pointed at a device that cannot exist.
-        result = kdsharp_cam(pan_video.path, "--model", tiny_model, "--camera", camera, "--device", "/nonexistent/video9")
+        result = kdsharp_cam(
+            pan_video.path, "--model", tiny_model, "--camera", camera, "--device", "/nonexistent/video9"
+        )
         assert result.returncode == 1
         assert len(lines(result.stderr)) == 1, result.stderr
         assert 'sudo modprobe v4l2loopback devices=1 exclusive_caps=1 card_label="kdsharp"' in result.stderr
@@ -109,7 +131,9 @@ class TestBadArguments:
         env = {k: v for k, v in child_env().items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
         result = kdsharp_cam(pan_video.path, "--model", tiny_model, "--camera", "none", "--preview", env=env)
         assert result.returncode == 1
-        assert lines(result.stderr) == ["kdsharp-cam: --preview needs a display and neither DISPLAY nor WAYLAND_DISPLAY is set; run without --preview"]
+        assert lines(result.stderr) == [
+            "kdsharp-cam: --preview needs a display and neither DISPLAY nor WAYLAND_DISPLAY is set; run without --preview"
+        ]
 
 
 class TestRecord:
@@ -124,7 +148,19 @@ class TestRecord:
 
     def test_resolution_resizes_file_frames(self, pan_video, tiny_model, core, tmp_path) -> None:
         out = tmp_path / "small.mkv"
-        result = kdsharp_cam(pan_video.path, "--model", tiny_model, "--camera", "none", "--record", out, "--resolution", "48x32", "--frames", "3")
+        result = kdsharp_cam(
+            pan_video.path,
+            "--model",
+            tiny_model,
+            "--camera",
+            "none",
+            "--record",
+            out,
+            "--resolution",
+            "48x32",
+            "--frames",
+            "3",
+        )
         assert result.returncode == 0, result.stderr
         got = read_rgb(out)
         assert len(got) == 3 and got[0].shape == (32, 48, 3)
@@ -179,7 +215,9 @@ class TestLiveRun:
 
 
 class TestStreams:
-    def test_stream_dying_stops_with_one_line_and_a_finished_recording(self, long_video, tiny_model, tmp_path, capture_dir) -> None:
+    def test_stream_dying_stops_with_one_line_and_a_finished_recording(
+        self, long_video, tiny_model, tmp_path, capture_dir
+    ) -> None:
         port = free_port()
         server = stream_server(long_video.path, port)
         out = tmp_path / "cut.mkv"
@@ -236,7 +274,12 @@ def display() -> str:
     if xvfb is None:
         pytest.skip("PREVIEW NOT TESTED: no DISPLAY and no Xvfb (apt-get install xvfb)")
     # -displayfd: Xvfb picks a free display number and writes it to our pipe when ready.
-    server = subprocess.Popen([xvfb, "-displayfd", "1", "-screen", "0", "800x600x24", "-nolisten", "tcp"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    server = subprocess.Popen(
+        [xvfb, "-displayfd", "1", "-screen", "0", "800x600x24", "-nolisten", "tcp"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     number = server.stdout.readline().strip()
     assert number.isdigit(), "Xvfb did not start"
     yield f":{number}"
@@ -252,7 +295,9 @@ class TestPreview:
         monkeypatch.setenv("DISPLAY", display)
         calls: list[str] = []
         latest = LatestFrame()
-        preview = Preview(latest, title="test", on_toggle=lambda: calls.append("toggle"), on_quit=lambda: calls.append("quit"))
+        preview = Preview(
+            latest, title="test", on_toggle=lambda: calls.append("toggle"), on_quit=lambda: calls.append("quit")
+        )
         try:
             frame = np.ascontiguousarray(data.astronaut()[200:264, 200:296])
             latest.send(frame)
@@ -273,6 +318,15 @@ class TestPreview:
             preview.close()
 
     def test_cli_with_preview_runs_to_the_end(self, display, pan_video, tiny_model) -> None:
-        result = kdsharp_cam(pan_video.path, "--model", tiny_model, "--camera", "none", "--preview", "--side-by-side", env=child_env(DISPLAY=display))
+        result = kdsharp_cam(
+            pan_video.path,
+            "--model",
+            tiny_model,
+            "--camera",
+            "none",
+            "--preview",
+            "--side-by-side",
+            env=child_env(DISPLAY=display),
+        )
         assert result.returncode == 0, result.stderr
         assert "24 frames captured, 24 sent" in result.stderr

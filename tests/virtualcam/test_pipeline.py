@@ -19,7 +19,17 @@ import capture_backend
 from streams import free_port, stream_server
 from kdsharp import RuntimeConfig, RuntimeFailure, Sharpener
 from kdsharp_cam import pixel_formats
-from kdsharp_cam.pipeline import ENDED, FAILED, FRAME_LIMIT, LOST, STOPPED, CameraOutput, Pipe, PipeSettings, RecordOutput
+from kdsharp_cam.pipeline import (
+    ENDED,
+    FAILED,
+    FRAME_LIMIT,
+    LOST,
+    STOPPED,
+    CameraOutput,
+    Pipe,
+    PipeSettings,
+    RecordOutput,
+)
 from kdsharp_cam.errors import SourceError
 from kdsharp_cam.recording import Recorder
 from kdsharp_cam.sources import VideoSource, parse_source
@@ -56,13 +66,14 @@ def run_pipe(
     capture_dir: Path,
     *,
     fmt: PixelFormat = PixelFormat.RGB,
-    settings: PipeSettings = PipeSettings(),
+    settings: PipeSettings | None = None,
     realtime: bool = False,
     fps: float = 1000.0,
     record: Path | None = None,
     during=None,
 ) -> tuple[Pipe, capture_backend.Capture]:
     """Run a pipe from ``source_text`` into the capture backend until it ends; ``during(pipe)`` runs meanwhile."""
+    settings = settings or PipeSettings()
     source = VideoSource(parse_source(source_text), realtime=realtime)
     deadline = time.monotonic() + 10
     while True:  # a stream server needs a moment before it listens
@@ -111,7 +122,7 @@ class TestFileSource:
         assert (capture.width, capture.height, capture.format) == (96, 64, fmt)
         assert len(capture.frames) == len(pan_video.frames) == pipe.stats.sent
         assert pipe.stats.dropped == 0
-        for sent, source_frame in zip(capture.frames, pan_video.frames):
+        for sent, source_frame in zip(capture.frames, pan_video.frames, strict=True):
             core = sharpener.sharpen(source_frame)
             assert not np.array_equal(core, source_frame)  # the model really changes the frame
             assert np.array_equal(sent, pixel_formats.from_rgb(core, fmt))
@@ -124,7 +135,7 @@ class TestFileSource:
         settings = PipeSettings(side_by_side=True, strength=0.5)
         _, capture = run_pipe(str(pan_video.path), sharpener, capture_dir, settings=settings)
         assert capture.width == 2 * 96 and len(capture.frames) == len(pan_video.frames)
-        for sent, source_frame in zip(capture.frames, pan_video.frames):
+        for sent, source_frame in zip(capture.frames, pan_video.frames, strict=True):
             assert np.array_equal(sent[:, :96], source_frame)
             assert np.array_equal(sent[:, 96:], sharpener.sharpen(source_frame, strength=0.5))
 
@@ -139,8 +150,11 @@ class TestFileSource:
             assert pipe.toggle() is False
 
         pipe, capture = run_pipe(str(pan_video.path), sharpener, capture_dir, during=switch_off)
+        assert len(capture.frames) == len(pan_video.frames)
         # The first frame may already be in inference when the switch flips.
-        assert all(np.array_equal(sent, src) for sent, src in zip(capture.frames[2:], pan_video.frames[2:]))
+        assert all(
+            np.array_equal(sent, src) for sent, src in zip(capture.frames[2:], pan_video.frames[2:], strict=True)
+        )
 
     def test_frame_limit(self, pan_video, sharpener, capture_dir) -> None:
         pipe, capture = run_pipe(str(pan_video.path), sharpener, capture_dir, settings=PipeSettings(max_frames=5))
@@ -176,7 +190,9 @@ class TestCoreFailure:
 
 
 class TestDropOldest:
-    def test_slow_core_drops_oldest_frames_and_latency_stays_bounded(self, long_video, tiny_model, sharpener, capture_dir) -> None:
+    def test_slow_core_drops_oldest_frames_and_latency_stays_bounded(
+        self, long_video, tiny_model, sharpener, capture_dir
+    ) -> None:
         slow = SlowSharpener(model=tiny_model, config=CPU)
         settings = PipeSettings(side_by_side=True, max_frames=60)
         pipe, capture = run_pipe(str(long_video.path), slow, capture_dir, settings=settings, realtime=True)
@@ -189,7 +205,7 @@ class TestDropOldest:
         indices = [index_of(sent[:, :96], long_video.frames) for sent in capture.frames]
         assert indices == sorted(set(indices))
         assert indices[-1] == 59  # the newest frame always gets through
-        for sent, i in zip(capture.frames, indices):
+        for sent, i in zip(capture.frames, indices, strict=True):
             assert np.array_equal(sent[:, 96:], sharpener.sharpen(long_video.frames[i]))
         # Without dropping, the last frame would wait for ~45 earlier ones (seconds).
         assert max(stats.all_latencies) < 0.45
@@ -215,7 +231,9 @@ class TestStreamSource:
                 wait_until(lambda: len(capture_backend.frame_files(capture_dir)) >= 8)
                 server.kill()
 
-            pipe, capture = run_pipe(url, sharpener, capture_dir, settings=PipeSettings(side_by_side=True), during=kill_after_some_frames)
+            pipe, capture = run_pipe(
+                url, sharpener, capture_dir, settings=PipeSettings(side_by_side=True), during=kill_after_some_frames
+            )
         finally:
             server.kill()
             server.wait()
@@ -224,7 +242,7 @@ class TestStreamSource:
         assert 8 <= len(capture.frames) < len(long_video.frames)
         indices = [index_of(sent[:, :96], long_video.frames) for sent in capture.frames]
         assert indices == sorted(set(indices))
-        for sent, i in zip(capture.frames, indices):
+        for sent, i in zip(capture.frames, indices, strict=True):
             assert np.array_equal(sent[:, 96:], sharpener.sharpen(long_video.frames[i]))
 
     def test_reconnect_resumes_when_the_stream_comes_back(self, long_video, sharpener, capture_dir) -> None:
@@ -258,5 +276,3 @@ class TestStreamSource:
         restarts = [k for k in range(1, len(indices)) if indices[k] < indices[k - 1]]
         assert len(restarts) == 1  # frames from the first connection, then from the second
         assert indices[restarts[0]] < 15
-
-
