@@ -150,7 +150,7 @@ class NAFNetTeacher(nn.Module):
         """Run the network and collect stage features.
 
         Args:
-            x: ``N×3×H×W`` float32, 0–1.
+            x: ``N×3×H×W`` float32, 0–1, any H, W (padded to ``size_multiple`` internally).
 
         Returns:
             The restored ``N×3×H×W`` image and a dict of feature maps keyed by
@@ -161,6 +161,11 @@ class NAFNetTeacher(nn.Module):
         m = self.size_multiple
         ph, pw = (-h) % m, (-w) % m
         xp = F.pad(x, (0, pw, 0, ph), mode="replicate") if ph or pw else x
+        out, feats = self.forward_aligned(xp)
+        return out[..., :h, :w], feats
+
+    def forward_aligned(self, xp: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """The graph on an input whose H and W are multiples of ``size_multiple`` (what gets exported)."""
         feats: dict[str, torch.Tensor] = {}
         y = self.intro(xp)
         skips = []
@@ -175,8 +180,7 @@ class NAFNetTeacher(nn.Module):
         for i, (dec, up, skip) in enumerate(zip(self.decoders, self.ups, reversed(skips))):
             y = dec(up(y) + skip)
             feats[f"dec{n - 1 - i}"] = y
-        out = (self.ending(y) + xp)[..., :h, :w]
-        return out, feats
+        return self.ending(y) + xp, feats
 
     def encode(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         """Encoder features only (``enc*`` and ``middle``), for the perceptual loss."""
@@ -243,6 +247,10 @@ class EDSRTeacher(nn.Module):
         self.receptive_radius = 2 * blocks + 3
         self._taps = {max(1, round(blocks * q / 4)) - 1: f"enc{q - 1}" for q in range(1, 5)}
         self.stage_channels = {name: width for name in self._taps.values()}
+
+    def forward_aligned(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Same as ``forward_features`` (EDSR needs no alignment)."""
+        return self.forward_features(x)
 
     def forward_features(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Return the restored image and features after each quarter of the body."""

@@ -1,0 +1,292 @@
+"""Score the input, a tuned unsharp mask, the teacher and any students on the named degradation suite.
+
+Run::
+
+    kdsharp-train evaluate --data data/photos/val --tune data/photos/tune \\
+        --teacher /root/.cache/kdsharp/runs/teacher/best.json \\
+        --students weights/kdsharp-fast.onnx runs/fast/best.json --out runs/eval
+
+Students are ONNX files (run through the kdsharp core, exactly as the hosts run
+them) or trainer checkpoints (run in torch). The unsharp mask is tuned per
+degradation on ``--tune`` only. Writes ``results.md`` (PSNR/SSIM/MS-SSIM per
+degradation and ms per 1080p frame), ``results.json``, side-by-side crops
+``crops/<degradation>.png`` and ``quality_speed.png``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+from PIL import Image
+
+from .datasets import DatasetError, _images_in, _read, _to_tensor
+from .degrade import EVAL_SUITE, suite_degrade
+from .losses import msssim_value, psnr, ssim_value
+from .models import gflops_1080p, load_model
+from .train import rgb_to_luma
+from .unsharp import UnsharpParams, tune_unsharp, unsharp
+
+Runner = Callable[[torch.Tensor], torch.Tensor]
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """Evaluation settings.
+
+    Attributes:
+        data: folder of sharp evaluation photos (never trained or tuned on).
+        tune: folder of sharp photos for tuning the unsharp mask.
+        out: output folder.
+        teacher: teacher checkpoint JSON ('' = none).
+        students: ONNX paths and/or checkpoint JSONs.
+        degradations: names from ``degrade.EVAL_SUITE``.
+        max_images: use at most this many photos (0 = all).
+        max_side: centre-crop each photo to at most this side (0 = whole photo).
+        tune_side: centre-crop side of the tuning photos.
+        speed: time every method on a 1920×1080 frame.
+        threads: torch and onnxruntime threads (0 = all cores).
+        seed: seeds the degradations' noise.
+    """
+
+    data: str = "data/photos/val"
+    tune: str = "data/photos/tune"
+    out: str = "runs/eval"
+    teacher: str = ""
+    students: tuple[str, ...] = ()
+    degradations: tuple[str, ...] = tuple(EVAL_SUITE)
+    max_images: int = 0
+    max_side: int = 768
+    tune_side: int = 384
+    speed: bool = True
+    threads: int = 0
+    seed: int = 0
+
+
+@dataclass
+class Method:
+    """One evaluated method: a name, how to run it on ``1×3×H×W`` RGB 0–1, and its cost."""
+
+    name: str
+    run: Runner
+    kind: str
+    ms_1080p: float | None = None
+    gflops: float | None = None
+    scores: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+
+
+def _centre(arr: np.ndarray, side: int) -> np.ndarray:
+    if not side:
+        return arr
+    h, w = arr.shape[:2]
+    ch, cw = min(h, side), min(w, side)
+    y, x = (h - ch) // 2, (w - cw) // 2
+    return arr[y : y + ch, x : x + cw]
+
+
+def _torch_runner(net: torch.nn.Module) -> Runner:
+    luma = getattr(net, "in_channels", 3) == 1
+
+    @torch.no_grad()
+    def run(x: torch.Tensor) -> torch.Tensor:
+        if luma:
+            y = rgb_to_luma(x)
+            return (x + (net(y) - y)).clamp(0, 1)
+        return net(x).clamp(0, 1)
+
+    return run
+
+
+def _onnx_runner(path: str, threads: int) -> tuple[Runner, object]:
+    from kdsharp import RuntimeConfig, Sharpener
+
+    sh = Sharpener(path, config=RuntimeConfig(providers=("CPUExecutionProvider",), threads=threads or None))
+
+    def run(x: torch.Tensor) -> torch.Tensor:
+        img = x[0].permute(1, 2, 0).contiguous().numpy().astype(np.float32)
+        out = sh.sharpen(img)
+        return torch.from_numpy(np.ascontiguousarray(out)).permute(2, 0, 1)[None].clamp(0, 1)
+
+    return run, sh
+
+
+def _time_ms(fn: Callable[[], object], repeats: int) -> float:
+    fn()
+    ts = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        ts.append((time.perf_counter() - t) * 1000.0)
+    return statistics.median(ts)
+
+
+def _load_photos(folder: str, side: int, limit: int) -> list[torch.Tensor]:
+    files = _images_in(Path(folder))
+    if limit:
+        files = files[:limit]
+    return [_to_tensor(_centre(_read(p), side)) for p in files]
+
+
+def evaluate(cfg: EvalConfig) -> Path:
+    """Run the evaluation and write its reports.
+
+    Returns:
+        The path of ``results.md``.
+
+    Raises:
+        DatasetError: empty or unreadable photo folders.
+        KeyError: an unknown degradation name.
+    """
+    for name in cfg.degradations:
+        if name not in EVAL_SUITE:
+            raise KeyError(f"unknown degradation {name!r}; choose from {', '.join(EVAL_SUITE)}")
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    photos = _load_photos(cfg.data, cfg.max_side, cfg.max_images)
+    tune = _load_photos(cfg.tune, cfg.tune_side, 0)
+
+    usm: dict[str, UnsharpParams] = {}
+    for j, name in enumerate(cfg.degradations):
+        pairs = [(suite_degrade(s, name, seed=cfg.seed + 7919 * (i + 1) + j), s) for i, s in enumerate(tune)]
+        usm[name], _ = tune_unsharp(pairs)
+
+    current = {"deg": cfg.degradations[0]}
+    methods = [
+        Method("input", lambda x: x, "identity"),
+        Method("unsharp (tuned)", lambda x: unsharp(x, usm[current["deg"]]), "classical"),
+    ]
+    frame = torch.rand(1, 3, 1080, 1920)
+    if cfg.speed:
+        methods[0].ms_1080p = 0.0
+        methods[1].ms_1080p = _time_ms(lambda: unsharp(frame, UnsharpParams(1.0, 1.0)), 2)
+    models: list[tuple[str, str]] = ([("teacher", cfg.teacher)] if cfg.teacher else []) + [("student", s) for s in cfg.students]
+    for role, path in models:
+        p = Path(path)
+        if not p.exists():
+            raise DatasetError(f"{path}: model not found")
+        label = f"{role}: {p.parent.name}/{p.name}" if p.suffix == ".json" else f"{role}: {p.name}"
+        if p.suffix == ".onnx":
+            run, sh = _onnx_runner(path, cfg.threads)
+            m = Method(label, run, "onnx (core)")
+            if cfg.speed:
+                u8 = (np.random.default_rng(0).random((1080, 1920, 3)) * 255).astype(np.uint8)
+                m.ms_1080p = _time_ms(lambda: sh.sharpen(u8), 5)  # type: ignore[attr-defined]
+        else:
+            net, _ = load_model(path)
+            m = Method(label, _torch_runner(net), "torch checkpoint", gflops=gflops_1080p(net, 128))
+            if cfg.speed:
+                m.ms_1080p = _time_ms(lambda: m.run(frame), 1 if role == "teacher" else 3)
+        methods.append(m)
+
+    crops_dir = out / "crops"
+    crops_dir.mkdir(exist_ok=True)
+    for j, name in enumerate(cfg.degradations):
+        current["deg"] = name
+        strips: list[np.ndarray] = []
+        for i, sharp in enumerate(photos):
+            x = suite_degrade(sharp, name, seed=cfg.seed + 104729 * (i + 1) + j)[None]
+            y = sharp[None]
+            for m in methods:
+                pred = m.run(x).float()
+                sc = m.scores.setdefault(name, {"psnr": [], "ssim": [], "msssim": []})
+                sc["psnr"].append(psnr(pred, y))
+                sc["ssim"].append(ssim_value(pred, y))
+                sc["msssim"].append(msssim_value(pred, y))
+                if i == 0:
+                    strips.append(_crop_for_figure(pred[0]))
+            if i == 0:
+                strips.append(_crop_for_figure(sharp))
+        _write_png(crops_dir / f"{name}.png", np.concatenate(_with_gaps(strips), axis=1))
+    return _report(cfg, out, methods, usm)
+
+
+def _crop_for_figure(img: torch.Tensor, side: int = 160) -> np.ndarray:
+    arr = (img.clamp(0, 1).permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
+    return _centre(arr, side)
+
+
+def _with_gaps(strips: list[np.ndarray]) -> list[np.ndarray]:
+    h = min(s.shape[0] for s in strips)
+    gap = np.full((h, 4, 3), 255, np.uint8)
+    out: list[np.ndarray] = []
+    for s in strips:
+        out += [s[:h], gap]
+    return out[:-1]
+
+
+def _write_png(path: Path, arr: np.ndarray) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    Image.fromarray(arr).save(tmp, format="PNG")
+    os.replace(tmp, path)
+
+
+def _report(cfg: EvalConfig, out: Path, methods: list[Method], usm: dict[str, UnsharpParams]) -> Path:
+    degs = cfg.degradations
+    summary = []
+    for m in methods:
+        per = {d: {k: float(np.mean(v)) for k, v in m.scores[d].items()} for d in degs}
+        summary.append({
+            "name": m.name, "kind": m.kind, "ms_1080p": m.ms_1080p, "gflops_1080p": m.gflops,
+            "per": per,
+            "mean": {k: float(np.mean([per[d][k] for d in degs])) for k in ("psnr", "ssim", "msssim")},
+        })
+    ref = next(s for s in summary if s["name"].startswith("unsharp"))["mean"]["psnr"]
+    lines = [
+        f"Evaluation on `{cfg.data}` ({len(next(iter(methods[0].scores.values()))['psnr'])} photos, centre crops ≤ {cfg.max_side or 'full'} px); "
+        f"unsharp mask tuned per degradation on `{cfg.tune}`.",
+        "",
+        "PSNR (dB) per degradation:",
+        "",
+        "| method | " + " | ".join(degs) + " | mean PSNR | Δ vs USM | mean SSIM | mean MS-SSIM | ms/1080p |",
+        "| --- | " + " | ".join("---:" for _ in degs) + " | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for s in summary:
+        ms = "" if s["ms_1080p"] is None else f"{s['ms_1080p']:.1f}"
+        lines.append(
+            f"| {s['name']} | " + " | ".join(f"{s['per'][d]['psnr']:.2f}" for d in degs)
+            + f" | {s['mean']['psnr']:.2f} | {s['mean']['psnr'] - ref:+.2f} | {s['mean']['ssim']:.4f} | {s['mean']['msssim']:.4f} | {ms} |"
+        )
+    lines += ["", "SSIM per degradation:", "", "| method | " + " | ".join(degs) + " |", "| --- | " + " | ".join("---:" for _ in degs) + " |"]
+    for s in summary:
+        lines.append(f"| {s['name']} | " + " | ".join(f"{s['per'][d]['ssim']:.4f}" for d in degs) + " |")
+    lines += ["", "Tuned unsharp mask: " + ", ".join(f"{d}: σ={p.sigma}, amount={p.amount}" for d, p in usm.items()), ""]
+    lines += ["Crops (left to right: " + ", ".join(m.name for m in methods) + ", sharp): `crops/<degradation>.png`", ""]
+    md = out / "results.md"
+    tmp = out / ".results.md.tmp"
+    tmp.write_text("\n".join(lines))
+    os.replace(tmp, md)
+    body = {"config": {k: getattr(cfg, k) for k in cfg.__dataclass_fields__}, "usm": {d: vars(p) for d, p in usm.items()}, "methods": summary}
+    (out / "results.json").write_text(json.dumps(body, indent=1, default=str))
+    _plot(out, summary)
+    return md
+
+
+def _plot(out: Path, summary: list[dict]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for s in summary:
+        if s["ms_1080p"] is None:
+            continue
+        ax.scatter(max(s["ms_1080p"], 0.1), s["mean"]["psnr"])
+        ax.annotate(s["name"], (max(s["ms_1080p"], 0.1), s["mean"]["psnr"]), fontsize=7)
+    ax.set_xscale("log")
+    ax.set_xlabel("ms per 1080p frame (this machine)")
+    ax.set_ylabel("mean PSNR over the suite (dB)")
+    fig.tight_layout()
+    tmp = out / ".quality_speed.tmp.png"
+    fig.savefig(tmp, dpi=100)
+    plt.close(fig)
+    os.replace(tmp, out / "quality_speed.png")

@@ -1,0 +1,306 @@
+"""Export a checkpoint to a kdsharp ONNX model (fp32, optional fp16 and static-QDQ int8).
+
+Run::
+
+    kdsharp-train export runs/fast/best.json --out weights/kdsharp-fast.onnx --int8
+
+The exported graph is the network's ``forward_aligned`` (no padding inside; the
+core pads to ``size_multiple``), opset ≥ 17, input ``input`` and output
+``output`` (``N×C×H×W``, dynamic N/H/W), with the metadata of
+``kdsharp.contract`` sealed by its self-digest. Parity against torch is measured
+on random inputs of several aligned sizes and stored in the metadata
+(``metrics.parity_max_abs``); fp32 must be within ``parity_tol``. When the output
+lies inside a folder named ``weights``, its line in ``weights/SHA256SUMS`` is
+written or replaced.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import io
+import json
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import torch
+from torch import nn
+
+from kdsharp import contract
+
+from .datasets import DataConfig, TrainSampler
+from .degrade import DegradeConfig
+from .models import load_model
+
+
+class ExportError(RuntimeError):
+    """Export failed or its parity check did not pass."""
+
+
+@dataclass(frozen=True)
+class ExportConfig:
+    """Export settings.
+
+    Attributes:
+        checkpoint: checkpoint JSON (``best.json``, ``last.json``) or run folder.
+        out: destination ``.onnx`` path; variants go next to it as ``<stem>.fp16.onnx``
+            and ``<stem>.int8.onnx``.
+        opset: ONNX opset (≥ 17).
+        fp16: also write the float16 variant (float16 input/output).
+        int8: also write the static-QDQ int8 variant (float32 input/output).
+        calib_dir: folder of sharp training images for int8 calibration.
+        calib_crops: number of degraded calibration crops.
+        calib_size: calibration crop side (rounded to the size multiple).
+        use_ema: export the EMA weights when the checkpoint has them.
+        parity_tol: max abs difference allowed between fp32 ONNX and torch.
+        seed: seeds the parity inputs and calibration crops.
+        update_sums: write the checksum line when ``out`` is inside ``weights/``.
+    """
+
+    checkpoint: str
+    out: str
+    opset: int = 17
+    fp16: bool = False
+    int8: bool = False
+    calib_dir: str = "data/photos/train"
+    calib_crops: int = 32
+    calib_size: int = 256
+    use_ema: bool = True
+    parity_tol: float = 1e-4
+    seed: int = 0
+    update_sums: bool = True
+
+
+class _Aligned(nn.Module):
+    def __init__(self, net: nn.Module) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net.forward_aligned(x)[0]
+
+
+def _onnx_bytes(net: nn.Module, channels: int, multiple: int, opset: int, half: bool) -> bytes:
+    if opset < 17:
+        raise ExportError(f"opset {opset} is too old; the contract needs ≥ 17")
+    side = 4 * multiple if multiple > 1 else 16
+    dtype = torch.float16 if half else torch.float32
+    module = _Aligned(copy.deepcopy(net)).eval().to(dtype)
+    x = torch.rand(1, channels, side, side + multiple, dtype=dtype)
+    f = io.BytesIO()
+    axes = {0: "batch", 2: "height", 3: "width"}
+    with warnings.catch_warnings():
+        # The TorchScript exporter is deprecated but exact, quick, and honours opset 17.
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            module, (x,), f, input_names=[contract.INPUT_NAME], output_names=[contract.OUTPUT_NAME],
+            opset_version=opset, dynamic_axes={contract.INPUT_NAME: axes, contract.OUTPUT_NAME: axes},
+            do_constant_folding=True, dynamo=False,
+        )
+    return f.getvalue()
+
+
+def _set_metadata(model_bytes: bytes, meta: dict[str, str]) -> bytes:
+    m = onnx.load_from_string(model_bytes)
+    del m.metadata_props[:]
+    for k, v in meta.items():
+        m.metadata_props.add(key=k, value=v)
+    return m.SerializeToString()
+
+
+def _session(model_bytes: bytes) -> ort.InferenceSession:
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = 1
+    so.log_severity_level = 3
+    return ort.InferenceSession(model_bytes, so, providers=["CPUExecutionProvider"])
+
+
+def parity(net: nn.Module, model_bytes: bytes, channels: int, multiple: int, seed: int = 0) -> float:
+    """Max abs difference between the ONNX model and torch (fp32) on random aligned inputs.
+
+    Inputs are uniform 0–1, batch 1, at three sizes (including non-square); the
+    ONNX input dtype (float32 or float16) is read from the model.
+    """
+    sess = _session(model_bytes)
+    half = sess.get_inputs()[0].type == "tensor(float16)"
+    g = torch.Generator().manual_seed(seed)
+    worst = 0.0
+    m = max(multiple, 1)
+    for h, w in ((8 * m, 8 * m), (5 * m, 11 * m), (16 * m, 6 * m)):
+        x = torch.rand(1, channels, h, w, generator=g)
+        with torch.no_grad():
+            ref = net.forward_aligned(x)[0].numpy()
+        feed = x.numpy().astype(np.float16 if half else np.float32)
+        got = sess.run([contract.OUTPUT_NAME], {contract.INPUT_NAME: feed})[0].astype(np.float32)
+        worst = max(worst, float(np.abs(got - ref).max()))
+    return worst
+
+
+class _CalibReader:
+    """onnxruntime ``CalibrationDataReader`` over degraded training crops."""
+
+    def __init__(self, crops: list[np.ndarray]) -> None:
+        self._it: Iterator[np.ndarray] = iter(crops)
+
+    def get_next(self) -> dict[str, np.ndarray] | None:
+        x = next(self._it, None)
+        return None if x is None else {contract.INPUT_NAME: x}
+
+
+def calibration_crops(cfg: ExportConfig, channels: int, multiple: int) -> list[np.ndarray]:
+    """Degraded ``1×C×s×s`` float32 crops from the training folder (seeded)."""
+    side = max(multiple, cfg.calib_size // max(multiple, 1) * max(multiple, 1))
+    sampler = TrainSampler(DataConfig(train=cfg.calib_dir, crop=side, margin=8), DegradeConfig())
+    rng = np.random.default_rng(cfg.seed)
+    out = []
+    for _ in range(cfg.calib_crops):
+        x, _ = sampler.sample(1, rng)
+        if channels == 1:
+            x = (x * torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)).sum(1, keepdim=True)
+        out.append(x.numpy().astype(np.float32))
+    return out
+
+
+def quantize_int8(fp32_bytes: bytes, crops: list[np.ndarray], workdir: Path) -> bytes:
+    """Static QDQ int8 (per-channel int8 weights, uint8 activations) calibrated on ``crops``."""
+    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    raw, src, dst = workdir / ".q_raw.onnx", workdir / ".q_in.onnx", workdir / ".q_out.onnx"
+    raw.write_bytes(fp32_bytes)
+    try:
+        quant_pre_process(str(raw), str(src), skip_symbolic_shape=True)
+        quantize_static(
+            str(src), str(dst), _CalibReader(crops), quant_format=QuantFormat.QDQ, per_channel=True,
+            activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+            calibrate_method=CalibrationMethod.MinMax,
+        )
+        return dst.read_bytes()
+    finally:
+        for p in (raw, src, dst):
+            if p.exists():
+                p.unlink()
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def update_sums(path: Path) -> Path | None:
+    """Write or replace ``path``'s line in the ``SHA256SUMS`` of its enclosing ``weights`` folder.
+
+    Returns:
+        The SHA256SUMS path, or ``None`` when ``path`` is not inside a folder named ``weights``.
+    """
+    path = path.resolve()
+    root = next((p for p in path.parents if p.name == "weights"), None)
+    if root is None:
+        return None
+    rel = path.relative_to(root).as_posix()
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    sums = root / "SHA256SUMS"
+    lines = sums.read_text().splitlines() if sums.exists() else []
+    kept = [ln for ln in lines if ln.strip() and ln.split(None, 1)[-1].lstrip("*") != rel]
+    kept.append(f"{digest}  {rel}")
+    kept.sort(key=lambda ln: ln.split(None, 1)[-1])
+    _atomic_write(sums, ("\n".join(kept) + "\n").encode())
+    return sums
+
+
+def _training_summary(meta: dict[str, Any]) -> dict[str, Any]:
+    cfg = meta.get("config", {})
+    d = cfg.get("distill", {})
+    return {
+        "steps": meta.get("step"),
+        "train_seconds": round(float(meta.get("elapsed_s", 0.0)), 1),
+        "data": cfg.get("data", {}).get("train"),
+        "batch": cfg.get("batch"),
+        "crop": cfg.get("data", {}).get("crop"),
+        "seed": cfg.get("seed"),
+        "loss": {k: v for k, v in cfg.get("loss", {}).items() if v},
+        "distill": {k: v for k, v in d.items() if v and k not in ("teacher",)},
+        "teacher": Path(d["teacher"]).name if d.get("teacher") else None,
+    }
+
+
+def export_checkpoint(cfg: ExportConfig) -> list[str]:
+    """Export ``cfg.checkpoint`` (and the requested variants).
+
+    Returns:
+        One human-readable line per written file (path, parity, size).
+
+    Raises:
+        ExportError: fp32 parity above ``parity_tol``.
+        CheckpointError: unreadable checkpoint.
+    """
+    net, meta = load_model(cfg.checkpoint, use_ema=cfg.use_ema)
+    net = net.float().eval()
+    channels = int(getattr(net, "in_channels", 3))
+    multiple = int(net.size_multiple)
+    out = Path(cfg.out)
+    base = out.name[:-5] if out.name.endswith(".onnx") else out.name
+    metrics = {k: v for k, v in meta.get("metrics", {}).items() if k in ("psnr", "ssim", "per")}
+    common = dict(
+        architecture=net.architecture, size_multiple=multiple,
+        color_space="luma" if channels == 1 else "rgb", receptive_radius=int(net.receptive_radius),
+        arch_args=net.arch_args, training=_training_summary(meta),
+    )
+    fp32 = _onnx_bytes(net, channels, multiple, cfg.opset, half=False)
+    variants: list[tuple[Path, bytes, str]] = [(out, fp32, "float32")]
+    if cfg.fp16:
+        variants.append((out.with_name(f"{base}.fp16.onnx"), _onnx_bytes(net, channels, multiple, cfg.opset, True), "float16"))
+    if cfg.int8:
+        crops = calibration_crops(cfg, channels, multiple)
+        variants.append((out.with_name(f"{base}.int8.onnx"), quantize_int8(fp32, crops, out.parent if out.parent.exists() else Path(".")), "int8"))
+    lines = []
+    for path, data, kind in variants:
+        err = parity(net, data, channels, multiple, cfg.seed)
+        if kind == "float32" and err > cfg.parity_tol:
+            raise ExportError(f"{path}: parity {err:.2e} exceeds {cfg.parity_tol:.0e}")
+        m = dict(metrics, parity_max_abs=err, weights=kind)
+        sealed = contract.seal(_set_metadata(data, contract.metadata_for(metrics=m, **common)))
+        _atomic_write(path, sealed)
+        line = f"{path}: {kind}, parity max |Δ| {err:.2e}, {len(sealed) / 1024:.1f} KiB"
+        if cfg.update_sums:
+            sums = update_sums(path)
+            if sums is not None:
+                line += f", listed in {sums}"
+        lines.append(line)
+    return lines
+
+
+def export_teacher(checkpoint: str, out_dir: str) -> list[Path]:
+    """Copy a teacher checkpoint's EMA weights to ``teacher.safetensors`` + ``teacher.json``.
+
+    The JSON keeps the architecture, config and metrics (no optimiser state), so
+    ``models.load_model(out_dir/teacher.json)`` rebuilds it for distillation.
+    """
+    from .checkpoint import load_checkpoint, subdict
+
+    tensors, meta = load_checkpoint(Path(checkpoint))
+    weights = subdict(tensors, "ema") or subdict(tensors, "model")
+    from safetensors.torch import save_file
+
+    od = Path(out_dir)
+    od.mkdir(parents=True, exist_ok=True)
+    tmp = od / ".teacher.safetensors.tmp"
+    save_file({f"ema.{k}": v.contiguous() for k, v in weights.items()}, str(tmp))
+    digest = hashlib.sha256(tmp.read_bytes()).hexdigest()
+    os.replace(tmp, od / "teacher.safetensors")
+    keep = {k: meta[k] for k in ("arch", "config", "step", "elapsed_s", "metrics", "params", "size_multiple", "receptive_radius", "best", "best_step") if k in meta}
+    body = dict(keep, format="kdsharp-train-checkpoint/1", tensors="teacher.safetensors", tensors_sha256=digest)
+    _atomic_write(od / "teacher.json", json.dumps(body, indent=1, sort_keys=True).encode())
+    paths = [od / "teacher.safetensors", od / "teacher.json"]
+    for p in paths:
+        update_sums(p)
+    return paths

@@ -1,0 +1,241 @@
+"""Tiny student networks for real-time sharpening, and their registry.
+
+All students are fully convolutional with a global residual (``output = input +
+correction``), take ``N×C×H×W`` float32 in 0–1 with ``C = in_channels`` (3 for
+RGB, 1 for luma), and declare:
+
+* ``size_multiple``: H and W of the *exported* graph must be multiples of it
+  (the kdsharp core pads); the torch ``forward`` pads and crops by itself;
+* ``receptive_radius``: pixels of context per side the output depends on
+  (the core overlaps tiles by at least this much).
+
+``forward_aligned`` is the graph that gets exported: it assumes aligned sizes, so
+no padding or shape arithmetic ends up in ONNX. The ``fast`` student avoids
+``pixel_unshuffle``/``pixel_shuffle`` (a 6-D transpose and DepthToSpace are slow
+in onnxruntime): a strided conv head (kernel 3r, stride r, padding r) replaces
+the unshuffle and a ``ConvTranspose2d(k=r, stride=r)`` tail replaces the
+shuffle.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class _Student(nn.Module):
+    """Common padding logic: ``forward`` = pad to ``size_multiple`` → ``forward_aligned`` → crop."""
+
+    architecture = ""
+    size_multiple = 1
+    receptive_radius = 0
+    in_channels = 3
+    stage_channels: dict[str, int]
+    arch_args: dict[str, Any]
+
+    def forward_aligned(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        raise NotImplementedError  # each architecture defines its graph
+
+    def forward_features(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Run on any H×W; returns the ``N×C×H×W`` output and the stage features."""
+        h, w = x.shape[-2:]
+        m = self.size_multiple
+        ph, pw = (-h) % m, (-w) % m
+        xp = F.pad(x, (0, pw, 0, ph), mode="replicate") if ph or pw else x
+        out, feats = self.forward_aligned(xp)
+        return out[..., :h, :w], feats
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Sharpen ``N×C×H×W`` float32 0–1; same shape out (not clamped)."""
+        return self.forward_features(x)[0]
+
+
+class FastStudent(_Student):
+    """The real-time student: works at 1/stride resolution with a global residual.
+
+    Args:
+        channels: feature channels at low resolution.
+        convs: 3×3 conv + ReLU layers in the low-resolution body.
+        stride: downsampling factor r of the head (the size multiple).
+        in_channels: 3 (RGB) or 1 (luma).
+
+    Shape:
+        ``N×in_channels×H×W`` → same; H, W multiples of ``stride`` for ``forward_aligned``.
+    """
+
+    architecture = "fast"
+
+    def __init__(self, channels: int = 24, convs: int = 2, stride: int = 4, in_channels: int = 3) -> None:
+        super().__init__()
+        self.arch_args = {"channels": channels, "convs": convs, "stride": stride, "in_channels": in_channels}
+        self.in_channels = in_channels
+        r = stride
+        self.head = nn.Conv2d(in_channels, channels, 3 * r, stride=r, padding=r)
+        self.body = nn.ModuleList(nn.Conv2d(channels, channels, 3, padding=1) for _ in range(convs))
+        self.tail = nn.ConvTranspose2d(channels, in_channels, r, stride=r)
+        nn.init.zeros_(self.tail.weight)
+        nn.init.zeros_(self.tail.bias)
+        self.size_multiple = r
+        self.receptive_radius = (convs + 2) * r
+        self.stage_channels = {"head": channels, "body": channels}
+
+    def forward_aligned(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Aligned forward: ``N×C×H×W`` (H, W multiples of stride) → output, features at 1/stride."""
+        y = F.relu(self.head(x))
+        feats = {"head": y}
+        for conv in self.body:
+            y = F.relu(conv(y))
+        feats["body"] = y
+        return x + self.tail(y), feats
+
+
+class LocalChannelAttention(nn.Module):
+    """Channel attention from a 3×3 local mean (no global pooling, so tiling stays exact)."""
+
+    def __init__(self, channels: int, reduction: int = 4) -> None:
+        super().__init__()
+        hidden = max(4, channels // reduction)
+        self.fc1 = nn.Conv2d(channels, hidden, 1)
+        self.fc2 = nn.Conv2d(hidden, channels, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        a = F.avg_pool2d(x, 3, stride=1, padding=1, count_include_pad=False)
+        return x * torch.sigmoid(self.fc2(F.relu(self.fc1(a))))
+
+
+class DSBlock(nn.Module):
+    """Depthwise 3×3 → pointwise 1×1 → ReLU → local channel attention, residual."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.dw = nn.Conv2d(channels, channels, 3, padding=1, groups=channels)
+        self.pw = nn.Conv2d(channels, channels, 1)
+        self.ca = LocalChannelAttention(channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.ca(F.relu(self.pw(self.dw(x))))
+
+
+class DSConvStudent(_Student):
+    """Depthwise-separable student with channel attention, at 1/stride resolution.
+
+    Args:
+        channels: feature channels.
+        blocks: ``DSBlock`` count.
+        stride: head stride (1 = full resolution).
+        in_channels: 3 (RGB) or 1 (luma).
+    """
+
+    architecture = "dsconv"
+
+    def __init__(self, channels: int = 32, blocks: int = 4, stride: int = 2, in_channels: int = 3) -> None:
+        super().__init__()
+        self.arch_args = {"channels": channels, "blocks": blocks, "stride": stride, "in_channels": in_channels}
+        self.in_channels = in_channels
+        r = stride
+        self.head = nn.Conv2d(in_channels, channels, 3 * r, stride=r, padding=r)
+        self.blocks = nn.ModuleList(DSBlock(channels) for _ in range(blocks))
+        self.tail = nn.ConvTranspose2d(channels, in_channels, r, stride=r)
+        nn.init.zeros_(self.tail.weight)
+        nn.init.zeros_(self.tail.bias)
+        self.size_multiple = r
+        self.receptive_radius = (2 * blocks + 2) * r
+        self.stage_channels = {"head": channels, "body": channels}
+
+    def forward_aligned(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Aligned forward; features ``head`` and ``body`` at 1/stride."""
+        y = F.relu(self.head(x))
+        feats = {"head": y}
+        for b in self.blocks:
+            y = b(y)
+        feats["body"] = y
+        return x + self.tail(y), feats
+
+
+class UNetLiteStudent(_Student):
+    """A two-level U-Net: 3×3 convs, strided-conv downs, transposed-conv ups, global residual.
+
+    Args:
+        channels: channels at full resolution (doubled per level).
+        in_channels: 3 (RGB) or 1 (luma).
+    """
+
+    architecture = "unet_lite"
+
+    def __init__(self, channels: int = 12, in_channels: int = 3) -> None:
+        super().__init__()
+        self.arch_args = {"channels": channels, "in_channels": in_channels}
+        self.in_channels = in_channels
+        c = channels
+        self.enc0 = nn.Conv2d(in_channels, c, 3, padding=1)
+        self.down1 = nn.Conv2d(c, 2 * c, 2, stride=2)
+        self.enc1 = nn.Conv2d(2 * c, 2 * c, 3, padding=1)
+        self.down2 = nn.Conv2d(2 * c, 4 * c, 2, stride=2)
+        self.mid = nn.Conv2d(4 * c, 4 * c, 3, padding=1)
+        self.up2 = nn.ConvTranspose2d(4 * c, 2 * c, 2, stride=2)
+        self.dec1 = nn.Conv2d(2 * c, 2 * c, 3, padding=1)
+        self.up1 = nn.ConvTranspose2d(2 * c, c, 2, stride=2)
+        self.dec0 = nn.Conv2d(c, c, 3, padding=1)
+        self.out = nn.Conv2d(c, in_channels, 3, padding=1)
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+        self.size_multiple = 4
+        self.receptive_radius = 1 + 2 + 2 * 1 + 2 + 4 * 1 + 2 + 2 * 1 + 1 + 1 + 4
+        self.stage_channels = {"enc0": c, "enc1": 2 * c, "mid": 4 * c, "dec0": c}
+
+    def forward_aligned(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Aligned forward (H, W multiples of 4); features at 1, 1/2, 1/4, 1."""
+        e0 = F.relu(self.enc0(x))
+        e1 = F.relu(self.enc1(F.relu(self.down1(e0))))
+        m = F.relu(self.mid(F.relu(self.down2(e1))))
+        d1 = F.relu(self.dec1(F.relu(self.up2(m)) + e1))
+        d0 = F.relu(self.dec0(F.relu(self.up1(d1)) + e0))
+        return x + self.out(d0), {"enc0": e0, "enc1": e1, "mid": m, "dec0": d0}
+
+
+class DilatedStudent(_Student):
+    """Residual dilated CNN at full resolution.
+
+    Args:
+        channels: feature channels.
+        dilations: dilation of each 3×3 conv in the body (residual connections between them).
+        in_channels: 3 (RGB) or 1 (luma).
+    """
+
+    architecture = "dilated"
+
+    def __init__(self, channels: int = 12, dilations: tuple[int, ...] = (1, 2, 4, 2, 1), in_channels: int = 3) -> None:
+        super().__init__()
+        dilations = tuple(int(d) for d in dilations)
+        self.arch_args = {"channels": channels, "dilations": list(dilations), "in_channels": in_channels}
+        self.in_channels = in_channels
+        self.head = nn.Conv2d(in_channels, channels, 3, padding=1)
+        self.body = nn.ModuleList(nn.Conv2d(channels, channels, 3, padding=d, dilation=d) for d in dilations)
+        self.tail = nn.Conv2d(channels, in_channels, 3, padding=1)
+        nn.init.zeros_(self.tail.weight)
+        nn.init.zeros_(self.tail.bias)
+        self.size_multiple = 1
+        self.receptive_radius = 2 + sum(dilations)
+        self.stage_channels = {"head": channels, "body": channels}
+
+    def forward_aligned(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Forward at full resolution; features ``head`` and ``body``."""
+        y = F.relu(self.head(x))
+        feats = {"head": y}
+        for conv in self.body:
+            y = y + F.relu(conv(y))
+        feats["body"] = y
+        return x + self.tail(y), feats
+
+
+#: Student registry: name → constructor. ``fast`` is the real-time default.
+STUDENTS: dict[str, type[nn.Module]] = {
+    "fast": FastStudent,
+    "dsconv": DSConvStudent,
+    "unet_lite": UNetLiteStudent,
+    "dilated": DilatedStudent,
+}
+DEFAULT_STUDENT = "fast"
