@@ -28,7 +28,7 @@ import numpy as np
 
 from kdsharp import KdsharpError, RuntimeConfig, Sharpener
 from kdsharp_cam import pixel_formats, recording, virtual_camera
-from kdsharp_cam.errors import CamError, SourceError
+from kdsharp_cam.errors import CamError, SourceError, UsageError
 from kdsharp_cam.pipeline import LOST, CameraOutput, LatestFrame, Output, Pipe, PipeSettings, RecordOutput
 from kdsharp_cam.preview import Preview
 from kdsharp_cam.sources import VideoSource, parse_source
@@ -36,10 +36,6 @@ from kdsharp_cam.stats import PipeStats
 
 PROG = "kdsharp-cam"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-
-
-class UsageError(CamError):
-    """An argument is unusable (reported with exit status 2)."""
 
 
 class OneLineParser(argparse.ArgumentParser):

@@ -26,3 +26,7 @@ class RecordError(CamError):
 
 class PreviewError(CamError):
     """The preview window cannot be shown (no display, no Tk)."""
+
+
+class UsageError(CamError):
+    """A command-line argument is unusable (the CLI exits with status 2)."""
