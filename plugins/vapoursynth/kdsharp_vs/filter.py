@@ -200,17 +200,23 @@ def sharpen(
     except KdsharpError as exc:
         raise _error(str(exc)) from None
 
+    lanes = lane_count(num_streams, clip.num_frames)
     if int(clip.format.color_family) != vs.YUV or mode == "luma":
-        return _in_lanes(clip, FrameSharpener(pool, codec, strength, full_range), lane_count(num_streams, clip.num_frames))
+        return _in_lanes(clip, FrameSharpener(pool, codec, strength, full_range), lanes)
+    rgb_codec = codec_for(vs.core.get_video_format(colorspace.RGB_FORMAT))
+    return _through_rgb(clip, FrameSharpener(pool, rgb_codec, strength, True), matrix, range, lanes)
 
-    if strength == 0.0:
+
+def _through_rgb(
+    clip: vs.VideoNode, frame_sharpener: FrameSharpener, matrix: int | str | None, range_: str | None, lanes: int
+) -> vs.VideoNode:
+    """``mode="rgb"`` for a YUV clip: resize to RGBS, sharpen, resize back, restore the frame properties."""
+    if frame_sharpener.strength == 0.0:
         return clip  # the resize round trip would not be exact
-    need_props = matrix is None or range is None
+    first_props = dict(clip.get_frame(0).props) if matrix is None or range_ is None else None
     try:
-        conversion = colorspace.resolve(clip, matrix, range, dict(clip.get_frame(0).props) if need_props else None)
+        conversion = colorspace.resolve(clip, matrix, range_, first_props)
     except ValueError as exc:
         raise _error(str(exc)) from None
-    rgb = conversion.to_rgb(clip)
-    frame_sharpener = FrameSharpener(pool, codec_for(rgb.format), strength, True)
-    sharpened = _in_lanes(rgb, frame_sharpener, lane_count(num_streams, clip.num_frames))
+    sharpened = _in_lanes(conversion.to_rgb(clip), frame_sharpener, lanes)
     return vs.core.std.CopyFrameProps(conversion.from_rgb(sharpened, clip), clip)
