@@ -1,6 +1,6 @@
 """Throughput of ``kdsharp_vs.sharpen`` through ``vspipe`` against the core alone.
 
-    .venv-vs/bin/python bench/vapoursynth_throughput.py              # shipped "fast" model, or a tiny test model if none
+    .venv-vs/bin/python bench/vapoursynth_throughput.py     # shipped "fast" model, or a tiny test model if none
     .venv-vs/bin/python bench/vapoursynth_throughput.py --model my.onnx --frames 100 --resolutions 1080p
     .venv-vs/bin/python bench/vapoursynth_throughput.py --formats RGB24,YUV420P10 --num-streams 2
 
@@ -43,13 +43,13 @@ ROOT = Path(__file__).resolve().parents[1]
 RESOLUTIONS = {"480p": (854, 480), "720p": (1280, 720), "1080p": (1920, 1080)}
 VSPIPE = Path(sys.executable).with_name("vspipe")
 
-SCRIPT = '''
+SCRIPT = """
 import vapoursynth as vs
 import kdsharp_vs
 from kdsharp_bench_source import source
 clip = source({photo!r}, {fmt!r}, {frames})
 kdsharp_vs.sharpen(clip, 1.0, {model!r}, num_streams={streams}).set_output()
-'''
+"""
 
 SOURCE_MODULE = '''
 import numpy as np
@@ -156,9 +156,11 @@ def main() -> None:
         (folder / "kdsharp_bench_source.py").write_text(SOURCE_MODULE)
         model, label = load_model(args.model, folder)
         sharpener = Sharpener(model, config=RuntimeConfig())
+        release = vs.core.core_version.release_major
         print(
-            f"model: {label}; providers: {', '.join(sharpener.providers)}; VapourSynth R{vs.core.core_version.release_major}, "
-            f"{vs.core.num_threads} threads; num_streams={args.num_streams}; {args.frames} frames, best of {args.rounds} rounds"
+            f"model: {label}; providers: {', '.join(sharpener.providers)}; VapourSynth R{release}, "
+            f"{vs.core.num_threads} threads; num_streams={args.num_streams}; "
+            f"{args.frames} frames, best of {args.rounds} rounds"
         )
         print(f"{'resolution':<10} {'format':<10} {'core fps':>9} {'vspipe fps':>11} {'ratio':>6}")
         for res in args.resolutions.split(","):

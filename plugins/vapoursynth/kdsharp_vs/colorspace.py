@@ -91,7 +91,10 @@ class YuvConversion:
 
     @property
     def range_name(self) -> str:
-        """``"full"`` or ``"limited"``: resize's string form, the same in every release (the int codes flipped in R74)."""
+        """``"full"`` or ``"limited"``: resize's string form, the same in every release.
+
+        (The integer codes flipped in R74.)
+        """
         return "full" if self.full_range else "limited"
 
 
@@ -147,7 +150,9 @@ def resolve(
     else:
         code = int(props.get("_Matrix", MATRIX_UNSPECIFIED))
         if code == MATRIX_RGB:
-            raise ValueError("the first frame's _Matrix says RGB but the clip is YUV; pass matrix='709' (or the right one)")
+            raise ValueError(
+                "the first frame's _Matrix says RGB but the clip is YUV; pass matrix='709' (or the right one)"
+            )
         if code == MATRIX_UNSPECIFIED:
             code = default_matrix(clip.width, clip.height)
     full = parse_range(range_) if range_ is not None else frame_full_range(props, default=False)

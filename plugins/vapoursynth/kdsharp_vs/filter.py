@@ -48,7 +48,13 @@ class FrameSharpener:
     """
 
     def __init__(
-        self, pool: SharpenerPool, codec: PlaneCodec, strength: float, full_range: bool | None, lane: int = 0, lanes: int = 1
+        self,
+        pool: SharpenerPool,
+        codec: PlaneCodec,
+        strength: float,
+        full_range: bool | None,
+        lane: int = 0,
+        lanes: int = 1,
     ) -> None:
         self.pool = pool
         self.codec = codec
@@ -96,7 +102,12 @@ def _in_lanes(clip: vs.VideoNode, frame_sharpener: FrameSharpener, lanes: int) -
 
 
 def _check_number(name: str, value: object, low: float, high: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not low <= value <= high:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or not low <= value <= high
+    ):
         raise _error(f"{name} must be a number from {low:g} to {high:g}, got {value!r}")
     return float(value)
 
@@ -161,7 +172,8 @@ def sharpen(
         range: ``"limited"`` or ``"full"`` for integer samples; ``None`` reads
             ``_Range`` (per frame, or the first frame's for ``mode="rgb"``),
             defaulting to limited for YUV and full for RGB and GRAY.
-        tile: largest tile side fed to the network (0: never tile); ``None`` uses the core's default (``RuntimeConfig.tile``).
+        tile: largest tile side fed to the network (0: never tile); ``None``
+            uses the core's default (``RuntimeConfig.tile``).
         overlap: tile context in pixels; ``None`` uses the model's receptive radius (seamless).
         providers: onnxruntime execution providers in order of preference;
             ``None`` tries TensorRT, CUDA, then CPU.

@@ -27,7 +27,9 @@ class TestResolve:
         assert (conversion.matrix, conversion.full_range) == (1, False)
         assert colorspace.resolve(yuv(64, 48), 5, "full", None).matrix == 5
 
-    @pytest.mark.parametrize(("width", "height", "matrix"), [(720, 576, 6), (640, 480, 6), (1280, 720, 1), (720, 720, 1)])
+    @pytest.mark.parametrize(
+        ("width", "height", "matrix"), [(720, 576, 6), (640, 480, 6), (1280, 720, 1), (720, 720, 1)]
+    )
     def test_unspecified_matrix_by_size(self, width: int, height: int, matrix: int) -> None:
         for props in ({}, {"_Matrix": 2}):
             conversion = colorspace.resolve(yuv(width, height), None, None, props)

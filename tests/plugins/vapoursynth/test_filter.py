@@ -42,7 +42,9 @@ def planes(frame: vs.VideoFrame, indices: tuple[int, ...]) -> list[np.ndarray]:
     return [np.array(frame[p]) for p in indices]
 
 
-def assert_matches_core(fmt: Any, src: vs.VideoFrame, out: vs.VideoFrame, core_sharpener: Sharpener, strength: float) -> None:
+def assert_matches_core(
+    fmt: Any, src: vs.VideoFrame, out: vs.VideoFrame, core_sharpener: Sharpener, strength: float
+) -> None:
     """Output planes equal the core's result on the same frame, within the format's quantisation."""
     fmt = core.get_video_format(fmt)
     sharpened = (0, 1, 2) if fmt.color_family == vs.RGB else (0,)
@@ -58,7 +60,9 @@ def assert_matches_core(fmt: Any, src: vs.VideoFrame, out: vs.VideoFrame, core_s
             offset, span = 16 << (bits - 8), 219 << (bits - 8)
         else:
             offset, span = 0, (1 << bits) - 1
-        expected = core_sharpener.sharpen(((image.astype(np.float64) - offset) / span).astype(np.float32), strength=strength)
+        expected = core_sharpener.sharpen(
+            ((image.astype(np.float64) - offset) / span).astype(np.float32), strength=strength
+        )
         np.testing.assert_allclose((got.astype(np.float64) - offset) / span, expected, rtol=0, atol=0.5 / span + 1e-6)
     if fmt.color_family == vs.YUV:  # luma mode leaves chroma alone, bit for bit
         for p in (1, 2):
@@ -77,7 +81,9 @@ class TestAgainstCore:
             assert_matches_core(fmt, clip.get_frame(n), out.get_frame(n), reference, 1.0)
 
     @pytest.mark.parametrize("fmt", [vs.RGB24, vs.YUV420P10], ids=fmt_id)
-    def test_strength_is_passed_on(self, photo_clip: Callable, fmt: Any, tiny_model: Path, reference: Sharpener) -> None:
+    def test_strength_is_passed_on(
+        self, photo_clip: Callable, fmt: Any, tiny_model: Path, reference: Sharpener
+    ) -> None:
         clip = photo_clip(fmt)
         out = kdsharp_vs.sharpen(clip, strength=1.7, model=tiny_model)
         assert_matches_core(fmt, clip.get_frame(1), out.get_frame(1), reference, 1.7)
@@ -125,7 +131,9 @@ class TestRgbMode:
             return out
 
         sharpened = core.std.ModifyFrame(rgb, rgb, run_core)
-        return core.resize.Spline36(sharpened, format=clip.format.id, matrix=matrix, range_s="full" if full else "limited")
+        return core.resize.Spline36(
+            sharpened, format=clip.format.id, matrix=matrix, range_s="full" if full else "limited"
+        )
 
     @staticmethod
     def assert_same(a: vs.VideoNode, b: vs.VideoNode) -> None:

@@ -65,7 +65,9 @@ class TestRangeProps:
     def test_range_read_from_real_frames(self) -> None:
         clip = core.std.BlankClip(format=vs.YUV420P8, length=1)
         for full in (True, False):
-            marked = core.resize.Point(clip, format=vs.YUV444P8, matrix_in_s="709", range_s="full" if full else "limited")
+            marked = core.resize.Point(
+                clip, format=vs.YUV444P8, matrix_in_s="709", range_s="full" if full else "limited"
+            )
             assert frame_full_range(marked.get_frame(0).props, default=not full) is full
 
 
