@@ -17,6 +17,7 @@ written or replaced.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import io
 import json
@@ -121,19 +122,31 @@ def _session(model_bytes: bytes) -> ort.InferenceSession:
     return ort.InferenceSession(model_bytes, so, providers=["CPUExecutionProvider"])
 
 
-def parity(net: nn.Module, model_bytes: bytes, channels: int, multiple: int, seed: int = 0) -> float:
-    """Max abs difference between the ONNX model and torch (fp32) on random aligned inputs.
+def parity(
+    net: nn.Module, model_bytes: bytes, channels: int, multiple: int, seed: int = 0,
+    inputs: list[np.ndarray] | None = None,
+) -> float:
+    """Max abs difference between the ONNX model and torch (fp32).
 
-    Inputs are uniform 0–1, batch 1, at three sizes (including non-square); the
-    ONNX input dtype (float32 or float16) is read from the model.
+    Args:
+        inputs: ``1×C×H×W`` float32 arrays (aligned sizes). ``None`` uses uniform
+            0–1 noise at three aligned sizes (including non-square). Quantised
+            models are measured on degraded photo crops instead: their
+            activation ranges are calibrated on photos, and white noise lies
+            outside them.
+
+    The ONNX input dtype (float32 or float16) is read from the model.
     """
     sess = _session(model_bytes)
     half = sess.get_inputs()[0].type == "tensor(float16)"
     g = torch.Generator().manual_seed(seed)
-    worst = 0.0
     m = max(multiple, 1)
-    for h, w in ((8 * m, 8 * m), (5 * m, 11 * m), (16 * m, 6 * m)):
-        x = torch.rand(1, channels, h, w, generator=g)
+    if inputs is None:
+        sizes = ((8 * m, 8 * m), (5 * m, 11 * m), (16 * m, 6 * m))
+        inputs = [torch.rand(1, channels, h, w, generator=g).numpy() for h, w in sizes]
+    worst = 0.0
+    for arr in inputs:
+        x = torch.from_numpy(arr)
         with torch.no_grad():
             ref = net.forward_aligned(x)[0].numpy()
         feed = x.numpy().astype(np.float16 if half else np.float32)
@@ -259,15 +272,17 @@ def export_checkpoint(cfg: ExportConfig) -> list[str]:
     variants: list[tuple[Path, bytes, str]] = [(out, fp32, "float32")]
     if cfg.fp16:
         variants.append((out.with_name(f"{base}.fp16.onnx"), _onnx_bytes(net, channels, multiple, cfg.opset, True), "float16"))
+    held_out: list[np.ndarray] | None = None
     if cfg.int8:
         crops = calibration_crops(cfg, channels, multiple)
+        held_out = calibration_crops(dataclasses.replace(cfg, seed=cfg.seed + 1, calib_crops=4), channels, multiple)
         variants.append((out.with_name(f"{base}.int8.onnx"), quantize_int8(fp32, crops, out.parent if out.parent.exists() else Path(".")), "int8"))
     lines = []
     for path, data, kind in variants:
-        err = parity(net, data, channels, multiple, cfg.seed)
+        err = parity(net, data, channels, multiple, cfg.seed, held_out if kind == "int8" else None)
         if kind == "float32" and err > cfg.parity_tol:
             raise ExportError(f"{path}: parity {err:.2e} exceeds {cfg.parity_tol:.0e}")
-        m = dict(metrics, parity_max_abs=err, weights=kind)
+        m = dict(metrics, parity_max_abs=err, weights=kind, parity_inputs="photo crops" if kind == "int8" else "uniform noise")
         sealed = contract.seal(_set_metadata(data, contract.metadata_for(metrics=m, **common)))
         _atomic_write(path, sealed)
         line = f"{path}: {kind}, parity max |Δ| {err:.2e}, {len(sealed) / 1024:.1f} KiB"
