@@ -196,6 +196,8 @@ def run(args: argparse.Namespace) -> int:
         spec = parse_source(args.source)
     except CamError as exc:
         raise UsageError(str(exc)) from None
+    if args.record is not None and spec.kind == "file" and args.record.resolve() == Path(spec.text).resolve():
+        raise UsageError(f"--record {args.record} is the source itself; the input is never overwritten")
 
     latest = LatestFrame() if args.preview else None
     preview: Preview | None = None

@@ -40,11 +40,13 @@ def child_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def kdsharp_cam(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+def kdsharp_cam(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60, cwd: Path | None = None
+) -> subprocess.CompletedProcess:
     """Run the installed console script."""
     assert SCRIPT.is_file(), f"{SCRIPT} is missing: pip install -e .[cam]"
     return subprocess.run(
-        [str(SCRIPT), *map(str, args)], capture_output=True, text=True, timeout=timeout, env=env or child_env()
+        [str(SCRIPT), *map(str, args)], capture_output=True, text=True, timeout=timeout, env=env or child_env(), cwd=cwd
     )
 
 
@@ -89,6 +91,7 @@ class TestBadArguments:
             (["--fps", "0"], 2, "above 0"),
             (["no-such-video.mkv"], 2, "no such file"),
             (["VIDEO", "--record", "out.txt"], 2, "unsupported suffix"),
+            (["VIDEO", "--record", "VIDEO"], 2, "is the source itself"),
             (["VIDEO", "--camera", "nosuch"], 2, "no such backend"),
             (["VIDEO", "--camera", "none", "--model", "missing.onnx"], 1, "missing.onnx"),
             (
@@ -110,7 +113,10 @@ class TestBadArguments:
     )
     def test_one_line_and_non_zero_exit(self, args, status, words, pan_video, tiny_model, tmp_path) -> None:
         args = [str(pan_video.path) if a == "VIDEO" else str(tiny_model) if a == "MODEL" else a for a in args]
-        result = kdsharp_cam(*args, env=child_env())
+        before = pan_video.path.read_bytes()
+        result = kdsharp_cam(*args, env=child_env(), cwd=tmp_path)
+        assert pan_video.path.read_bytes() == before
+        assert list(tmp_path.iterdir()) == []  # nothing written
         assert result.returncode == status, result.stderr
         assert len(lines(result.stderr)) == 1, result.stderr
         assert result.stderr.startswith("kdsharp-cam: ") and words in result.stderr
