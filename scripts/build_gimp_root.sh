@@ -8,7 +8,7 @@
 # downloaded here on the host (the root has no network of its own).
 #
 # The root is cached outside the work tree and rebuilt only when its recipe
-# (this file) changes: a stamp file in the root holds the recipe's hash.
+# (this file) changes: a stamp file in the root holds this file's hash.
 #
 # Usage:   scripts/build_gimp_root.sh            # prints the root's path
 # Env:     KDSHARP_CACHE        cache folder (default ~/.cache/kdsharp)
@@ -41,7 +41,7 @@ if [ "$(id -u)" -ne 0 ]; then
     exit 2
 fi
 
-RECIPE_HASH="$(cat "${BASH_SOURCE[0]}" "$HERE/gimp_root_run.sh" | sha256sum | cut -c1-16)"
+RECIPE_HASH="$(sha256sum <"${BASH_SOURCE[0]}" | cut -c1-16)"
 if [ -f "$ROOT/$STAMP_NAME" ] && [ "$(cat "$ROOT/$STAMP_NAME")" = "$RECIPE_HASH" ]; then
     echo "$ROOT"
     exit 0

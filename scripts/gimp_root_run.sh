@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run one command inside the GIMP test root (see build_gimp_root.sh).
 #
-# The command runs in its own mount and PID namespaces: /dev, /proc, /sys, a
+# The command runs in its own mount, PID and network namespaces (no network;
+# X displays started inside cannot clash with the host's): /dev, /proc, /sys, a
 # fresh /tmp and /run, and any --bind folders are mounted there only, so every
 # mount disappears when the command ends (or is killed), and so does every
 # process it started. Nothing is left mounted on the host.
@@ -36,7 +37,7 @@ fi
 
 # Arguments cross into the inner shell as NUL-free positional parameters:
 # root, number of binds, binds..., number of envs, envs..., command...
-exec unshare --mount --pid --fork --kill-child --propagation private -- bash -c '
+exec unshare --mount --pid --net --fork --kill-child --propagation private -- bash -c '
 set -euo pipefail
 R="$1"; shift
 n="$1"; shift

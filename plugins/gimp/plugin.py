@@ -12,9 +12,11 @@ bytes to a worker process, ``<kdsharp python> -m kdsharp_gimp.worker``
 
 Per selected drawable: the selection bounds are cut into tiles; each tile is
 read with the model's context around it in a GEGL format matching the
-drawable, sharpened by the worker, and written to the shadow buffer. One
-``merge_shadow`` at the end applies it through the selection mask (GIMP
-blends partially selected pixels), inside one undo group.
+drawable, sharpened by the worker, and written to the shadow buffer. Only
+when every tile of every drawable is done does ``merge_shadow`` apply the
+shadows through the selection mask (GIMP blends partially selected pixels,
+in linear light as for its own filters), all inside one undo group: a
+failure half-way leaves the image untouched.
 
 Scripts call it non-interactively (GIMP 3 Python console or batch mode)::
 
@@ -397,7 +399,7 @@ class KdsharpPlugIn(Gimp.PlugIn):
         )
         procedure.set_attribution("kdsharp", "kdsharp", "2026")
         procedure.add_double_argument(
-            "strength", "_Strength", "0 = unchanged, 1 = the model, 2 = twice its effect",
+            "strength", "Stren_gth", "0 = unchanged, 1 = the model, 2 = twice its effect",
             0.0, 2.0, 1.0, GObject.ParamFlags.READWRITE,
         )
         choice = Gimp.Choice.new()

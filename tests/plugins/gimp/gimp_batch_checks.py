@@ -96,6 +96,29 @@ def case_float_linear():
     return image, outcome
 
 
+def case_half_gray_alpha():
+    image = load("photo_gray.png")
+    image.convert_precision(Gimp.Precision.HALF_NON_LINEAR)
+    layer = image.get_layers()[0]
+    layer.add_alpha()
+    dump(layer, "Y'A half", "half_gray_alpha_before.f16")
+    outcome = run_kdsharp(image, [layer], strength=1.0, model="file", model_file=MODEL, tile_size=80)
+    outcome["precision"] = image.get_precision().value_nick
+    dump(layer, "Y'A half", "half_gray_alpha_after.f16")
+    return image, outcome
+
+
+def case_u32():
+    image = load("photo.png")
+    image.convert_precision(Gimp.Precision.U32_NON_LINEAR)
+    layer = image.get_layers()[0]
+    dump(layer, "R'G'B' float", "u32_before.f32")
+    outcome = run_kdsharp(image, [layer], strength=1.0, model="file", model_file=MODEL)
+    outcome["precision"] = image.get_precision().value_nick
+    dump(layer, "R'G'B' float", "u32_after.f32")
+    return image, outcome
+
+
 def case_selection():
     image = load("photo.png")
     image.select_ellipse(Gimp.ChannelOps.REPLACE, 60, 40, 170, 120)
