@@ -70,7 +70,7 @@ def _tiny_config(run_dir: Path, photo_dirs: tuple[Path, Path], kind: str = "stud
     return dataclasses.replace(cfg, **kw)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def tiny_config(photo_dirs: tuple[Path, Path]):
     """Factory ``tiny_config(run_dir, kind="student", name="fast", **TrainConfig overrides)``:
     a training config on the generated photos that runs a step in well under a second."""
