@@ -5,6 +5,7 @@ no PDB call for "undo", so this presses the real keys (Ctrl+Z, Ctrl+Y) in the
 image window with xdotool while GIMP's core keeps running, and watches the
 pixels through GEGL. The image has two layers (the second offset against
 the canvas), both selected, so "one undo step" means one Ctrl+Z restores both.
+Last, the plug-in's dialog is opened interactively and cancelled with Escape.
 Results go to ``$KDSHARP_TEST_DIR/out/gui.json``.
 """
 
@@ -79,6 +80,15 @@ def main():
         results["one_undo_restores_both"] = wait_for(layers, original)
         press(window, "ctrl+y")
         results["redo_sharpens_again"] = wait_for(layers, sharpened)
+
+        # The interactive dialog opens; Escape cancels and changes nothing.
+        closer = subprocess.Popen(
+            ["xdotool", "search", "--sync", "--name", "Sharpen", "windowfocus", "--sync", "key", "Escape"]
+        )
+        config.set_property("run-mode", Gimp.RunMode.INTERACTIVE)
+        results["dialog_status"] = procedure.run(config).index(0).value_nick
+        closer.wait(timeout=30)
+        results["cancel_changes_nothing"] = [pixels(layer) for layer in layers] == sharpened
         display.delete()
     except Exception:
         results["error"] = traceback.format_exc()

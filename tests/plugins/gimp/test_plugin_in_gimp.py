@@ -191,3 +191,8 @@ def test_offset_layer_is_sharpened_in_its_own_coordinates(gimp_run: Any) -> None
     source = gimp_run.photos["rgb"]
     moved = np.fromfile(gimp_run.out("gui_moved_layer.u8"), dtype=np.uint8).reshape(source.shape)
     np.testing.assert_array_equal(moved, _core(gimp_run, source))
+
+
+def test_dialog_opens_and_escape_cancels(gimp_run: Any) -> None:
+    assert gimp_run.gui["dialog_status"] == "cancel"
+    assert gimp_run.gui["cancel_changes_nothing"]
