@@ -1,0 +1,53 @@
+"""The evaluation command: tuned unsharp mask, teacher and students (ONNX through the core, checkpoints)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+
+from kdsharp_train.cli import main
+from kdsharp_train.train import train
+from kdsharp_train.unsharp import UnsharpParams, tune_unsharp, unsharp
+from kdsharp_train.degrade import suite_degrade
+
+
+def test_unsharp_tuning_picks_sharpening_for_blur_and_identity_is_possible() -> None:
+    g = torch.Generator().manual_seed(0)
+    sharp = torch.nn.functional.interpolate(torch.rand(1, 3, 16, 16, generator=g), size=(64, 64), mode="nearest")[0]
+    blurred = suite_degrade(sharp, "gauss_s1.0")
+    params, p = tune_unsharp([(blurred, sharp)])
+    assert params.amount > 0
+    assert torch.equal(unsharp(sharp, UnsharpParams(1.0, 0.0)), sharp)
+
+
+def test_evaluate_writes_table_crops_and_plot(tiny_config, photo_dirs, tmp_path: Path, capsys) -> None:
+    teacher = train(tiny_config(tmp_path / "t", "teacher", "nafnet", steps=1, val_every=1))
+    student = train(tiny_config(tmp_path / "s", steps=1, val_every=1))
+    onnx_path = tmp_path / "student.onnx"
+    assert main(["export", str(student), "--out", str(onnx_path)]) == 0
+    out = tmp_path / "eval"
+    code = main([
+        "evaluate", "--data", str(photo_dirs[1]), "--tune", str(photo_dirs[0]), "--out", str(out),
+        "--teacher", str(teacher), "--students", str(onnx_path), str(student),
+        "--degradations", "gauss_s2.0", "down_2x", "--max-side", "64", "--threads", "1",
+    ])
+    assert code == 0
+    md = (out / "results.md").read_text()
+    for row in ("| input |", "| unsharp (tuned) |", "| teacher: t/best.json |", "| student: student.onnx |", "| student: s/best.json |"):
+        assert row in md
+    res = json.loads((out / "results.json").read_text())
+    assert {m["name"] for m in res["methods"]} >= {"input", "unsharp (tuned)"}
+    assert all(m["ms_1080p"] is not None and m["ms_1080p"] >= 0 for m in res["methods"])
+    usm = next(m for m in res["methods"] if m["name"].startswith("unsharp"))
+    inp = next(m for m in res["methods"] if m["name"] == "input")
+    assert usm["mean"]["psnr"] >= inp["mean"]["psnr"]  # tuning can always fall back to identity-ish
+    assert (out / "crops" / "gauss_s2.0.png").exists() and (out / "quality_speed.png").exists()
+
+
+def test_evaluate_unknown_degradation_is_one_line(photo_dirs, tmp_path: Path, capsys) -> None:
+    code = main(["evaluate", "--data", str(photo_dirs[1]), "--tune", str(photo_dirs[0]), "--out", str(tmp_path),
+                 "--degradations", "nope", "--no-speed"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "unknown degradation 'nope'" in err[0]
