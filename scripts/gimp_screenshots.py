@@ -38,10 +38,11 @@ def main():
 
     # The dialog: a helper waits for it, shoots it and presses Escape.
     helper = subprocess.Popen(
-        ["sh", "-c",
-         "xdotool search --sync --name 'Sharpen' windowfocus --sync && sleep 2 && "
-         f"xwd -silent -name \"$(xdotool getwindowname $(xdotool search --name 'Sharpen' | head -1))\" "
-         f"| xwdtopnm 2>/dev/null | pnmtopng > '{SHOTS}/gimp-dialog.png' && xdotool key Escape"]
+        ["sh", "-c", (
+            "xdotool search --sync --name 'Sharpen' windowfocus --sync && sleep 2 && "
+            "xwd -silent -name \"$(xdotool getwindowname $(xdotool search --name 'Sharpen' | head -1))\" "
+            f"| xwdtopnm 2>/dev/null | pnmtopng > '{SHOTS}/gimp-dialog.png' && xdotool key Escape"
+        )]
     )
     config = procedure.create_config()
     config.set_property("run-mode", Gimp.RunMode.INTERACTIVE)

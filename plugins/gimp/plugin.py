@@ -42,7 +42,7 @@ import gi
 
 gi.require_version("Gimp", "3.0")
 gi.require_version("Gegl", "0.4")
-from gi.repository import Gegl, Gimp, GLib, GObject  # noqa: E402
+from gi.repository import Gegl, Gimp, GLib, GObject
 
 PROC_NAME = "plug-in-kdsharp"
 CONFIG_FILE = "kdsharp.json"

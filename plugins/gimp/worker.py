@@ -171,7 +171,7 @@ def main() -> int:
     sys.stdout = sys.stderr
     try:
         return serve(sys.stdin.buffer, replies)
-    except Exception as exc:  # a bug here must still reach the user as one line
+    except Exception as exc:  # noqa: BLE001 -- a bug here must still reach the user as one line
         import traceback
 
         traceback.print_exc()

@@ -26,7 +26,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-
 from onnx_models import write_model
 
 REPO = Path(__file__).resolve().parents[3]
@@ -137,7 +136,7 @@ def _build_root() -> Path:
             "GIMP TESTS SKIPPED: building the Debian 13 GIMP root needs root (mmdebstrap, chroot); "
             "run as root or run scripts/build_gimp_root.sh as root first"
         )
-    proc = subprocess.run(["bash", str(BUILD_SCRIPT)], capture_output=True, text=True, timeout=1800)
+    proc = subprocess.run(["bash", str(BUILD_SCRIPT)], capture_output=True, text=True, timeout=1800, check=False)
     if proc.returncode != 0:
         pytest.fail(f"scripts/build_gimp_root.sh failed ({proc.returncode}):\n{proc.stderr[-3000:]}", pytrace=False)
     return Path(proc.stdout.strip().splitlines()[-1])
@@ -150,6 +149,7 @@ def _in_root(root: Path, workdir: Path, command: list[str], timeout: float) -> s
         capture_output=True,
         text=True,
         timeout=timeout,
+        check=False,
     )
 
 
@@ -176,16 +176,17 @@ def gimp_run(tmp_path_factory: pytest.TempPathFactory) -> GimpRun:
     build = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
          "--disable-pip-version-check", "-w", str(wheel_dir), str(REPO)],
-        capture_output=True, text=True, timeout=600,
+        capture_output=True, text=True, timeout=600, check=False,
     )
     _check(build, "building the kdsharp wheel")
     wheel = next(wheel_dir.glob("kdsharp-*.whl"))
     setup = _in_root(
         root,
         workdir,
-        ["sh", "-c",
-         f"/opt/kdsharp/bin/pip install --quiet --disable-pip-version-check --no-index --no-deps "
-         f"--force-reinstall {GUEST_DIR}/wheel/{wheel.name} && /opt/kdsharp/bin/kdsharp install gimp"],
+        ["sh", "-c", (
+            "/opt/kdsharp/bin/pip install --quiet --disable-pip-version-check --no-index --no-deps "
+            f"--force-reinstall {GUEST_DIR}/wheel/{wheel.name} && /opt/kdsharp/bin/kdsharp install gimp"
+        )],
         timeout=300,
     )
     _check(setup, "installing kdsharp and the plug-in in the GIMP root")
@@ -206,11 +207,12 @@ def gimp_run(tmp_path_factory: pytest.TempPathFactory) -> GimpRun:
     gui = _in_root(
         root,
         workdir,
-        ["sh", "-c",
-         "Xvfb :99 -screen 0 1280x900x24 -nolisten tcp >/dev/null 2>&1 & "
-         "for i in $(seq 100); do [ -e /tmp/.X11-unix/X99 ] && break; sleep 0.1; done; "
-         f"DISPLAY=:99 gimp-3.0 --no-splash --batch-interpreter=python-fu-eval "
-         f"-b \"exec(open('{GUEST_DIR}/gimp_gui_checks.py').read())\" --quit"],
+        ["sh", "-c", (
+            "Xvfb :99 -screen 0 1280x900x24 -nolisten tcp >/dev/null 2>&1 & "
+            "for i in $(seq 100); do [ -e /tmp/.X11-unix/X99 ] && break; sleep 0.1; done; "
+            "DISPLAY=:99 gimp-3.0 --no-splash --batch-interpreter=python-fu-eval "
+            f"-b \"exec(open('{GUEST_DIR}/gimp_gui_checks.py').read())\" --quit"
+        )],
         timeout=600,
     )
     _check(gui, "gimp-3.0 under Xvfb with gimp_gui_checks.py")

@@ -211,7 +211,7 @@ def main():
             image, outcome = function()
             image.delete()
             results[name] = outcome
-        except Exception:
+        except Exception:  # noqa: BLE001 -- one crashing case must not hide the others
             results[name] = {"status": "crashed", "message": traceback.format_exc()}
     with open(os.path.join(OUT, "results.json"), "w", encoding="utf-8") as f:
         json.dump(results, f, indent=1)

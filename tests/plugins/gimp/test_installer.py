@@ -9,7 +9,6 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
-
 from kdsharp_gimp import installer
 from kdsharp_gimp.installer import InstallError, install, plugins_dir, uninstall
 

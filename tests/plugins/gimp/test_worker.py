@@ -6,14 +6,15 @@ import io
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import pytest
+from kdsharp_gimp.worker import read_message, serve, write_message
 
 from kdsharp import Sharpener
-from kdsharp_gimp.worker import read_message, serve, write_message
 
 
 class WorkerProcess:
