@@ -3,6 +3,7 @@
     .venv-vs/bin/python bench/vapoursynth_throughput.py     # shipped "fast" model, or a tiny test model if none
     .venv-vs/bin/python bench/vapoursynth_throughput.py --model my.onnx --frames 100 --resolutions 1080p
     .venv-vs/bin/python bench/vapoursynth_throughput.py --formats RGB24,YUV420P10 --num-streams 2
+    .venv-vs/bin/python bench/vapoursynth_throughput.py --threads 1   # on a machine shared with other jobs
 
 For each resolution and clip format it measures:
 
@@ -12,7 +13,9 @@ For each resolution and clip format it measures:
 * vspipe fps: ``vspipe`` running a script whose source is a real photo
   (``skimage.data.coffee``) held in VapourSynth's cache, through
   ``kdsharp_vs.sharpen``, all frames requested (``vspipe script.vpy --``), as
-  vspipe itself reports it (model loading and script evaluation excluded);
+  vspipe itself reports it. Model loading, script evaluation and a warm-up
+  (every worker thread's first call) are excluded, as the core's first call
+  is excluded from its side;
 * ratio vspipe/core: the goal is >= 0.90.
 
 Run from ``.venv-vs`` (``scripts/setup_vs_venv.sh``). Both sides use the same
@@ -47,8 +50,16 @@ SCRIPT = """
 import vapoursynth as vs
 import kdsharp_vs
 from kdsharp_bench_source import source
-clip = source({photo!r}, {fmt!r}, {frames})
-kdsharp_vs.sharpen(clip, 1.0, {model!r}, num_streams={streams}).set_output()
+
+# Warm-up frames after the measured ones, requested at once while the script is
+# evaluated: every worker thread makes its first onnxruntime call (buffers and
+# bindings, ~0.15 s each) before vspipe's clock starts, as the core's side does.
+warm = 4 * vs.core.num_threads
+clip = source({photo!r}, {fmt!r}, {frames} + warm)
+clip = kdsharp_vs.sharpen(clip, 1.0, {model!r}, num_streams={streams}, threads={threads!r})
+for request in [clip.get_frame_async(n) for n in range({frames}, {frames} + warm)]:
+    request.result()
+clip[:{frames}].set_output()
 """
 
 SOURCE_MODULE = '''
@@ -108,9 +119,13 @@ def core_fps(sharpener: Sharpener, image: np.ndarray, frames: int) -> float:
     return frames / (time.perf_counter() - started)
 
 
-def vspipe_fps(folder: Path, photo: Path, fmt: str, frames: int, model: str, streams: int) -> float:
+def vspipe_fps(
+    folder: Path, photo: Path, fmt: str, frames: int, model: str, streams: int, threads: int | None
+) -> float:
     script = folder / f"bench_{fmt}.vpy"
-    script.write_text(SCRIPT.format(photo=str(photo), fmt=fmt, frames=frames, model=model, streams=streams))
+    script.write_text(
+        SCRIPT.format(photo=str(photo), fmt=fmt, frames=frames, model=model, streams=streams, threads=threads)
+    )
     run = subprocess.run(
         [str(VSPIPE), str(script), "--"],
         capture_output=True,
@@ -148,6 +163,9 @@ def main() -> None:
     parser.add_argument("--resolutions", default="720p,1080p", help=f"comma list of {', '.join(RESOLUTIONS)}")
     parser.add_argument("--formats", default="RGB24,YUV420P8", help="comma list of VapourSynth format names")
     parser.add_argument("--num-streams", type=int, default=1, help="kdsharp_vs.sharpen num_streams (default 1)")
+    parser.add_argument(
+        "--threads", type=int, help="onnxruntime CPU threads on both sides (default: onnxruntime's choice)"
+    )
     parser.add_argument("--rounds", type=int, default=3, help="alternating measurements, best kept (default 3)")
     args = parser.parse_args()
 
@@ -155,11 +173,12 @@ def main() -> None:
         folder = Path(tmp)
         (folder / "kdsharp_bench_source.py").write_text(SOURCE_MODULE)
         model, label = load_model(args.model, folder)
-        sharpener = Sharpener(model, config=RuntimeConfig())
+        sharpener = Sharpener(model, config=RuntimeConfig(threads=args.threads))
         release = vs.core.core_version.release_major
         print(
             f"model: {label}; providers: {', '.join(sharpener.providers)}; VapourSynth R{release}, "
-            f"{vs.core.num_threads} threads; num_streams={args.num_streams}; "
+            f"{vs.core.num_threads} threads; onnxruntime threads={args.threads or 'auto'}; "
+            f"num_streams={args.num_streams}; "
             f"{args.frames} frames, best of {args.rounds} rounds"
         )
         print(f"{'resolution':<10} {'format':<10} {'core fps':>9} {'vspipe fps':>11} {'ratio':>6}")
@@ -170,7 +189,9 @@ def main() -> None:
                 alone = piped = 0.0
                 for _ in range(args.rounds):
                     alone = max(alone, core_fps(sharpener, image, args.frames))
-                    piped = max(piped, vspipe_fps(folder, photo, fmt, args.frames, model, args.num_streams))
+                    piped = max(
+                        piped, vspipe_fps(folder, photo, fmt, args.frames, model, args.num_streams, args.threads)
+                    )
                 print(f"{res:<10} {fmt:<10} {alone:>9.2f} {piped:>11.2f} {piped / alone:>6.2f}", flush=True)
 
 

@@ -1,10 +1,10 @@
 """A fixed set of ``Sharpener`` streams shared by VapourSynth's worker threads.
 
-VapourSynth's worker threads run several frames of the filter at once
-(``lane_count``). ``Sharpener.sharpen`` is thread-safe, but two frames running
-on one onnxruntime session at the same time fight over its intra-op thread
-pool, so each stream (one session) runs one frame at a time and a frame waits
-for a free stream. ``num_streams = 1`` (the default) gives every frame all CPU
+With ``num_streams > 1`` VapourSynth's worker threads run several frames of
+the filter at once (``lane_count``). ``Sharpener.sharpen`` is thread-safe, but
+two frames running on one onnxruntime session at the same time fight over its
+intra-op thread pool, so each stream (one session) runs one frame at a time
+and a frame waits for a free stream. ``num_streams = 1`` (the default) gives every frame all CPU
 threads; more streams trade per-frame threads for frames in flight, which
 helps GPUs and many-core CPUs.
 """
@@ -22,14 +22,14 @@ from kdsharp import RuntimeConfig, Sharpener
 
 
 def lane_count(num_streams: int, num_frames: int) -> int:
-    """How many frames the filter works on at once: one more than the streams.
+    """How many frames the filter works on at once: one per stream.
 
     VapourSynth calls one ``ModifyFrame`` function for one frame at a time,
-    so the filter splits the clip into lanes (``kdsharp_vs.filter``). One
-    lane more than there are streams lets a frame's plane copies run while
-    the streams are busy with other frames. Never more lanes than frames.
+    so the filter splits the clip into lanes (``kdsharp_vs.filter``), one per
+    stream. Not more: a frame waiting for a stream would only add threads
+    competing with onnxruntime's own for the CPU. Never more lanes than frames.
     """
-    return max(1, min(num_streams + 1, num_frames))
+    return max(1, min(num_streams, num_frames))
 
 
 def stream_config(config: RuntimeConfig, num_streams: int) -> RuntimeConfig:
