@@ -186,7 +186,8 @@ class TestCoreFailure:
         source.close()
         assert isinstance(pipe.failure, RuntimeFailure) and pipe.end_reason == FAILED
         capture = capture_backend.read_capture(capture_dir)
-        assert capture.closed and len(capture.frames) == 4
+        # Frames 0-3 were sharpened; a finished frame still queued when the error stops the pipe is not sent.
+        assert capture.closed and len(capture.frames) in (3, 4)
 
 
 class TestDropOldest:
