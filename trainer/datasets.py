@@ -33,7 +33,7 @@ class DatasetError(ValueError):
 
 def _to_tensor(arr: np.ndarray) -> torch.Tensor:
     """``H×W×3`` uint8 → ``3×H×W`` float32 in 0–1."""
-    return torch.from_numpy(np.ascontiguousarray(arr)).permute(2, 0, 1).float().div_(255.0)
+    return torch.from_numpy(np.array(arr, dtype=np.uint8, order="C", copy=True)).permute(2, 0, 1).float().div_(255.0)
 
 
 def _read(path: Path) -> np.ndarray:

@@ -173,3 +173,17 @@ def test_flops_and_params_are_counted() -> None:
     assert count_params(build_model("teacher", "edsr")) >= 1_000_000
     # The default teacher must cost at least 50x the default student per frame.
     assert gflops_1080p(teacher, 64) >= 50 * gflops_1080p(fast, 64)
+
+
+@pytest.mark.parametrize("name", list(STUDENTS))
+def test_declared_receptive_radius_bounds_the_influence(name: str, tiny_args) -> None:
+    # The core overlaps tiles by receptive_radius: no input pixel further away may change an output pixel.
+    net = _random_weights(build_model("student", name, {**tiny_args[("student", name)]}), std=0.3).double()
+    r, m = net.receptive_radius, net.size_multiple
+    side = (2 * r + 2 * m + 8) // m * m + m
+    x = torch.rand(1, net.in_channels, side, side, dtype=torch.float64, requires_grad=True)
+    for cy, cx in ((side // 2, side // 2), (side // 2 + 1, side // 2 + m - 1)):
+        net.forward_aligned(x)[0][0, 0, cy, cx].backward()
+        ys, xs = torch.nonzero(x.grad[0].abs().sum(0) > 0, as_tuple=True)
+        assert (ys - cy).abs().max() <= r and (xs - cx).abs().max() <= r
+        x.grad = None
