@@ -8,7 +8,8 @@
 # downloaded here on the host (the root has no network of its own).
 #
 # The root is cached outside the work tree and rebuilt only when its recipe
-# (this file) changes: a stamp file in the root holds this file's hash.
+# (this file, or the host's versions of the wheels) changes: a stamp file in
+# the root holds their hash.
 #
 # Usage:   scripts/build_gimp_root.sh            # prints the root's path
 # Env:     KDSHARP_CACHE        cache folder (default ~/.cache/kdsharp)
@@ -29,9 +30,10 @@ STAMP_NAME=".kdsharp-recipe"
 SUITE="trixie"
 MIRROR="http://deb.debian.org/debian"
 PACKAGES="gimp,python3-gi,gir1.2-gimp-3.0,python3-numpy,python3-venv,xvfb,xdotool,x11-apps,netpbm,fonts-dejavu-core"
-# Wheels for the root's Python 3.13, pinned to the host's core versions so the
-# root and the host compute bit-identical results.
-WHEEL_SPECS=("onnxruntime==1.31.1" "numpy==2.4.6" "pillow==13.0.0" "tqdm==4.70.1")
+# Wheels for the root's Python 3.13: the same versions as the host Python's
+# (onnxruntime's CPU build for onnxruntime-gpu), so the root and the host
+# compute bit-identical results; these pins are used where the host has none.
+FALLBACK_SPECS="onnxruntime==1.31.1 numpy==2.4.6 pillow==13.0.0 tqdm==4.70.1"
 # -----------------------------------------------------------------------------
 
 log() { echo "build_gimp_root: $*" >&2; }
@@ -41,7 +43,30 @@ if [ "$(id -u)" -ne 0 ]; then
     exit 2
 fi
 
-RECIPE_HASH="$(sha256sum <"${BASH_SOURCE[0]}" | cut -c1-16)"
+HOST_PYTHON="${KDSHARP_HOST_PYTHON:-}"
+if [ -z "$HOST_PYTHON" ]; then
+    if [ -x "$REPO/.venv/bin/python" ]; then HOST_PYTHON="$REPO/.venv/bin/python"; else HOST_PYTHON="python3"; fi
+fi
+read -r -a WHEEL_SPECS <<<"$("$HOST_PYTHON" - "$FALLBACK_SPECS" <<'PY'
+import sys
+from importlib.metadata import PackageNotFoundError, version
+
+specs = []
+for spec in sys.argv[1].split():
+    name, _, pin = spec.partition("==")
+    found = None
+    for dist in ([name, "onnxruntime-gpu"] if name == "onnxruntime" else [name]):
+        try:
+            found = version(dist)
+            break
+        except PackageNotFoundError:
+            pass
+    specs.append(f"{name}=={found or pin}")
+print(" ".join(specs))
+PY
+)"
+
+RECIPE_HASH="$({ cat "${BASH_SOURCE[0]}"; echo "${WHEEL_SPECS[*]}"; } | sha256sum | cut -c1-16)"
 if [ -f "$ROOT/$STAMP_NAME" ] && [ "$(cat "$ROOT/$STAMP_NAME")" = "$RECIPE_HASH" ]; then
     echo "$ROOT"
     exit 0
@@ -52,14 +77,9 @@ if ! command -v mmdebstrap >/dev/null; then
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mmdebstrap) >&2
 fi
 
-HOST_PYTHON="${KDSHARP_HOST_PYTHON:-}"
-if [ -z "$HOST_PYTHON" ]; then
-    if [ -x "$REPO/.venv/bin/python" ]; then HOST_PYTHON="$REPO/.venv/bin/python"; else HOST_PYTHON="python3"; fi
-fi
-
 START=$SECONDS
 mkdir -p "$CACHE"
-log "downloading cp313 wheels with $HOST_PYTHON"
+log "downloading cp313 wheels (${WHEEL_SPECS[*]}) with $HOST_PYTHON"
 rm -rf "$WHEELS.tmp"
 "$HOST_PYTHON" -m pip download --quiet --disable-pip-version-check \
     --python-version 3.13 --only-binary=:all: \
