@@ -37,6 +37,7 @@ demo: $(VENV)/.runtime
 	@echo "wrote out/ (sharpened photo and an input | output comparison)"
 
 test-main: $(VENV)/.dev gimp-root
+	bash scripts/setup_cam_test_deps.sh $(PY)
 	$(PY) -m pytest -m "not vapoursynth"
 
 test-vs: venv-vs

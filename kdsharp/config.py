@@ -34,6 +34,9 @@ class RuntimeConfig:
         conversion_threads: threads for the uint8/uint16 <-> float conversions
             around the network on large windows. ``None`` uses the CPU thread
             count; ``1`` keeps them on the calling thread.
+        spin: let onnxruntime's CPU threads busy-wait between operators. Fastest
+            for one stream alone; switch it off in pipelines (webcam, video
+            decoding) where other threads need the cores between frames.
         io_binding: bind input/output buffers (device buffers on CUDA) rather
             than letting ``run`` allocate for every call.
         trt_cache_dir: where TensorRT keeps built engines.
@@ -46,6 +49,7 @@ class RuntimeConfig:
     overlap: int | None = None
     fp16: bool = True
     conversion_threads: int | None = None
+    spin: bool = True
     io_binding: bool = True
     trt_cache_dir: Path | None = None
     verbose: bool = False

@@ -115,6 +115,8 @@ def create_session(data: bytes, config: RuntimeConfig, where: Path) -> Any:
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 0 if config.verbose else 3
+    if not config.spin:
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     providers = [(p, provider_options(p, config)) for p in wanted]
     try:
         with captured_native_output(config.verbose):

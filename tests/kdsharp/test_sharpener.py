@@ -198,6 +198,12 @@ class TestProvidersAndThreads:
         out, err = capfd.readouterr()
         assert "CUDA" not in err + out and "TensorRT" not in err + out
 
+    def test_no_spinning_same_result(self, tiny_model: Path) -> None:
+        img = smooth_image(50, 70)
+        a = Sharpener(tiny_model).sharpen(img)
+        b = Sharpener(tiny_model, config=RuntimeConfig(spin=False)).sharpen(img)
+        np.testing.assert_array_equal(a, b)
+
     def test_without_io_binding_same_result(self, tiny_model: Path) -> None:
         img = smooth_image(50, 70)
         a = Sharpener(tiny_model, config=RuntimeConfig(io_binding=True)).sharpen(img)
