@@ -74,9 +74,9 @@ class FrameSharpener:
         if full is None:
             full = frame_full_range(f.props, codec.default_full_range)
         image = codec.to_core([np.asarray(f[p]) for p in codec.planes], full)
-        with self.pool.borrow() as sharpener:
+        with self.pool.borrow() as stream:
             try:
-                result = sharpener.sharpen(image, strength=self.strength)
+                result = stream.sharpen(image, self.strength)
             except KdsharpError as exc:
                 raise _error(f"frame {n * self.lanes + self.lane}: {exc}") from None
         out = f.copy()

@@ -1,4 +1,4 @@
-"""kdsharp_vs.streams: thread split and one frame per stream at a time."""
+"""kdsharp_vs.streams: thread split, one frame per stream at a time, one Python thread per stream."""
 
 from __future__ import annotations
 
@@ -6,9 +6,12 @@ import os
 import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
+import vapoursynth as vs
 
-from kdsharp import RuntimeConfig
+import kdsharp_vs
+from kdsharp import InputError, RuntimeConfig, Sharpener
 from kdsharp_vs.streams import SharpenerPool, lane_count, stream_config
 
 pytestmark = pytest.mark.vapoursynth
@@ -23,26 +26,58 @@ def test_stream_config_splits_threads() -> None:
     assert stream_config(fixed, 4) is fixed
 
 
+def test_lane_count() -> None:
+    assert lane_count(1, 100) == 1
+    assert lane_count(3, 100) == 3
+    assert lane_count(3, 2) == 2
+    assert lane_count(2, 1) == 1
+
+
 def test_pool_has_distinct_sessions(tiny_model: Path) -> None:
     pool = SharpenerPool(tiny_model, RuntimeConfig(threads=1), 2)
     assert len(pool.streams) == 2
-    assert pool.streams[0].session is not pool.streams[1].session
+    assert pool.streams[0].sharpener.session is not pool.streams[1].sharpener.session
 
 
 def test_one_caller_per_stream(tiny_model: Path) -> None:
     pool = SharpenerPool(tiny_model, RuntimeConfig(threads=1), 1)
     borrowed = threading.Event()
+
+    def second_caller() -> None:
+        with pool.borrow():
+            borrowed.set()
+
     with pool.borrow() as first:
-        thread = threading.Thread(target=lambda: pool.borrow().__enter__() and borrowed.set())
+        thread = threading.Thread(target=second_caller)
         thread.start()
         assert not borrowed.wait(0.3)  # the only stream is lent out: the second caller waits
     assert borrowed.wait(5)
     thread.join(5)
-    assert first is pool.first
+    assert first is pool.streams[0]
 
 
-def test_lane_count() -> None:
-    assert lane_count(1, 100) == 1
-    assert lane_count(3, 100) == 3
-    assert lane_count(3, 2) == 2
-    assert lane_count(1, 1) == 1
+def test_stream_returns_and_raises_like_the_core(tiny_model: Path) -> None:
+    stream = SharpenerPool(tiny_model, RuntimeConfig(threads=1), 1).streams[0]
+    image = np.random.default_rng(0).integers(0, 256, (9, 13, 3), dtype=np.uint8)
+    np.testing.assert_array_equal(stream.sharpen(image, 1.0), Sharpener(tiny_model).sharpen(image))
+    with pytest.raises(InputError, match="strength"):
+        stream.sharpen(image, 5.0)
+
+
+def test_frames_of_a_stream_run_on_one_python_thread(tiny_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # VapourSynth callbacks get a fresh Python thread state each time, so the
+    # core's per-thread buffers only survive between frames on the stream's own thread.
+    local = threading.local()
+    fresh: list[bool] = []
+    original = Sharpener.sharpen
+
+    def recording(self: Sharpener, image: np.ndarray, *, strength: float = 1.0) -> np.ndarray:
+        fresh.append(getattr(local, "seen", False) is False)
+        local.seen = True
+        return original(self, image, strength=strength)
+
+    monkeypatch.setattr(Sharpener, "sharpen", recording)
+    clip = vs.core.std.BlankClip(format=vs.RGB24, width=32, height=24, length=6)
+    for _ in kdsharp_vs.sharpen(clip, 1.0, tiny_model).frames():
+        pass
+    assert fresh == [True, False, False, False, False, False]
