@@ -25,12 +25,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-
-from kdsharp import RuntimeConfig, Sharpener
 from kdsharp_train.checkpoint import save_checkpoint
 from kdsharp_train.export import ExportConfig, export_checkpoint
 from kdsharp_train.models import arch_of, build_model, count_params, gflops_1080p
 from kdsharp_train.students import STUDENTS
+
+from kdsharp import RuntimeConfig, Sharpener
 
 
 def _median_ms(fn, repeats: int) -> float:

@@ -23,9 +23,10 @@ import io
 import json
 import os
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import onnx
@@ -183,7 +184,6 @@ def calibration_crops(cfg: ExportConfig, channels: int, multiple: int) -> list[n
 def quantize_int8(fp32_bytes: bytes, crops: list[np.ndarray], workdir: Path) -> bytes:
     """Static QDQ int8 (per-channel int8 weights, uint8 activations) calibrated on ``crops``."""
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
-
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     raw, src, dst = workdir / ".q_raw.onnx", workdir / ".q_in.onnx", workdir / ".q_out.onnx"

@@ -7,7 +7,7 @@ used in ``LossConfig`` weights to these functions.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F

@@ -8,10 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from PIL import Image
-
 from kdsharp_train.config import ModelConfig, OptimConfig, TrainConfig
 from kdsharp_train.datasets import DataConfig
+from PIL import Image
 
 #: Tiny constructor arguments for every registry entry.
 TINY_ARGS: dict[tuple[str, str], dict] = {

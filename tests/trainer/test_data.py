@@ -7,12 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from kdsharp_train.cli import main
 from kdsharp_train.datasets import DataConfig, DatasetError, TrainSampler, find_pairs, load_val_set, texture_score
 from kdsharp_train.degrade import DegradeConfig
 from kdsharp_train.photos import PhotosConfig, PhotoSourceError, gather_photos
+from PIL import Image
 
 
 def _write(folder: Path, n: int, size=(300, 400), name="img") -> None:

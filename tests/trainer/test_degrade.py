@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-
 from kdsharp_train.degrade import (
     EVAL_SUITE,
     DegradeConfig,

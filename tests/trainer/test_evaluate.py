@@ -6,11 +6,10 @@ import json
 from pathlib import Path
 
 import torch
-
 from kdsharp_train.cli import main
+from kdsharp_train.degrade import suite_degrade
 from kdsharp_train.train import train
 from kdsharp_train.unsharp import UnsharpParams, tune_unsharp, unsharp
-from kdsharp_train.degrade import suite_degrade
 
 
 def test_unsharp_tuning_picks_sharpening_for_blur_and_identity_is_possible() -> None:

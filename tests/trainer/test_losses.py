@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-
 from kdsharp_train.losses import LOSSES, msssim_value, psnr, ssim_value
 
 

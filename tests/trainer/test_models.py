@@ -9,14 +9,14 @@ import numpy as np
 import onnx
 import pytest
 import torch
-
-from kdsharp import RuntimeConfig, Sharpener
-from kdsharp.contract import KEY_ARCHITECTURE, KEY_COLOR_SPACE, KEY_SIZE_MULTIPLE, REQUIRED_KEYS
 from kdsharp_train.checkpoint import CheckpointError, save_checkpoint
 from kdsharp_train.export import ExportConfig, ExportError, export_checkpoint, export_teacher, update_sums
 from kdsharp_train.models import UnknownModelError, arch_of, build_model, count_params, gflops_1080p, load_model
 from kdsharp_train.students import STUDENTS
 from kdsharp_train.teachers import TEACHERS
+
+from kdsharp import RuntimeConfig, Sharpener
+from kdsharp.contract import KEY_ARCHITECTURE, KEY_COLOR_SPACE, KEY_SIZE_MULTIPLE, REQUIRED_KEYS
 
 ENTRIES = [("teacher", n) for n in TEACHERS] + [("student", n) for n in STUDENTS]
 

@@ -12,13 +12,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from PIL import Image
-
 from kdsharp_train.checkpoint import load_checkpoint
 from kdsharp_train.config import DistillConfig, TrainConfig, config_from_dict, config_to_dict, replace_path
 from kdsharp_train.distill import DistillError
 from kdsharp_train.models import load_model
 from kdsharp_train.train import lr_at, train
+from PIL import Image
 
 
 def _rows(run: Path, kind: str) -> list[dict]:
