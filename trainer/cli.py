@@ -7,6 +7,7 @@ Subcommands::
     kdsharp-train student --arch fast --teacher /root/.cache/kdsharp/runs/teacher/best.json \\
         --set distill.output=1.0 --run-dir runs/fast
     kdsharp-train export runs/fast/best.json --out weights/kdsharp-fast.onnx [--int8] [--fp16]
+    kdsharp-train export /root/.cache/kdsharp/runs/teacher/best.json --out weights/teacher --teacher-files
     kdsharp-train evaluate --data data/photos --students weights/kdsharp-fast.onnx ...
 
 Any config field can be set with ``--set dotted.path=JSON`` (e.g.
@@ -129,8 +130,12 @@ def _cmd_train(args: argparse.Namespace, kind: str) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from .export import ExportConfig, export_checkpoint
+    from .export import ExportConfig, export_checkpoint, export_teacher
 
+    if args.teacher_files:
+        for path in export_teacher(args.checkpoint, args.out):
+            print(path)
+        return 0
     cfg = ExportConfig(
         checkpoint=args.checkpoint, out=args.out, opset=args.opset, fp16=args.fp16, int8=args.int8,
         calib_dir=args.calib, calib_crops=args.calib_crops, use_ema=not args.raw_weights,
@@ -172,6 +177,10 @@ def make_parser() -> argparse.ArgumentParser:
     e.add_argument("--calib", default="data/photos/train", help="images for int8 calibration")
     e.add_argument("--calib-crops", type=int, default=32)
     e.add_argument("--raw-weights", action="store_true", help="export raw weights, not the EMA")
+    e.add_argument(
+        "--teacher-files", action="store_true",
+        help="write <out>/teacher.safetensors + teacher.json (EMA weights, for distillation) instead of ONNX",
+    )
     v = sub.add_parser("evaluate", help="score models on the named degradation suite")
     v.add_argument("--data", default="data/photos/val")
     v.add_argument("--tune", default="data/photos/tune")

@@ -30,7 +30,7 @@ from PIL import Image
 from .datasets import DatasetError, _images_in, _read, _to_tensor
 from .degrade import EVAL_SUITE, suite_degrade
 from .losses import msssim_value, psnr, ssim_value
-from .models import gflops_1080p, load_model
+from .models import build_model, gflops_1080p, load_model
 from .train import rgb_to_luma
 from .unsharp import UnsharpParams, tune_unsharp, unsharp
 
@@ -176,7 +176,12 @@ def evaluate(cfg: EvalConfig) -> Path:
         label = f"{role}: {p.parent.name}/{p.name}" if p.suffix == ".json" else f"{role}: {p.name}"
         if p.suffix == ".onnx":
             run, sh = _onnx_runner(path, cfg.threads)
-            m = Method(label, run, "onnx (core)")
+            info = sh.info  # type: ignore[attr-defined]
+            try:
+                g = gflops_1080p(build_model("student", info.architecture, dict(info.arch_args)), 128)
+            except (KeyError, TypeError):
+                g = None  # not a registry architecture: cost unknown
+            m = Method(label, run, "onnx (core)", gflops=g)
             if cfg.speed:
                 u8 = (np.random.default_rng(0).random((1080, 1920, 3)) * 255).astype(np.uint8)
                 m.ms_1080p = _time_ms(lambda: sh.sharpen(u8), 5)  # type: ignore[attr-defined]
@@ -246,14 +251,15 @@ def _report(cfg: EvalConfig, out: Path, methods: list[Method], usm: dict[str, Un
         "",
         "PSNR (dB) per degradation:",
         "",
-        "| method | " + " | ".join(degs) + " | mean PSNR | Δ vs USM | mean SSIM | mean MS-SSIM | ms/1080p |",
-        "| --- | " + " | ".join("---:" for _ in degs) + " | ---: | ---: | ---: | ---: | ---: |",
+        "| method | " + " | ".join(degs) + " | mean PSNR | Δ vs USM | mean SSIM | mean MS-SSIM | ms/1080p | GFLOP/1080p |",
+        "| --- | " + " | ".join("---:" for _ in degs) + " | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for s in summary:
         ms = "" if s["ms_1080p"] is None else f"{s['ms_1080p']:.1f}"
+        gf = "" if s["gflops_1080p"] is None else f"{s['gflops_1080p']:.2f}"
         lines.append(
             f"| {s['name']} | " + " | ".join(f"{s['per'][d]['psnr']:.2f}" for d in degs)
-            + f" | {s['mean']['psnr']:.2f} | {s['mean']['psnr'] - ref:+.2f} | {s['mean']['ssim']:.4f} | {s['mean']['msssim']:.4f} | {ms} |"
+            + f" | {s['mean']['psnr']:.2f} | {s['mean']['psnr'] - ref:+.2f} | {s['mean']['ssim']:.4f} | {s['mean']['msssim']:.4f} | {ms} | {gf} |"
         )
     lines += ["", "SSIM per degradation:", "", "| method | " + " | ".join(degs) + " |", "| --- | " + " | ".join("---:" for _ in degs) + " |"]
     for s in summary:

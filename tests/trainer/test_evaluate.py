@@ -39,6 +39,7 @@ def test_evaluate_writes_table_crops_and_plot(tiny_config, photo_dirs, tmp_path:
     res = json.loads((out / "results.json").read_text())
     assert {m["name"] for m in res["methods"]} >= {"input", "unsharp (tuned)"}
     assert all(m["ms_1080p"] is not None and m["ms_1080p"] >= 0 for m in res["methods"])
+    assert all(m["gflops_1080p"] > 0 for m in res["methods"] if m["name"].startswith(("teacher", "student")))
     usm = next(m for m in res["methods"] if m["name"].startswith("unsharp"))
     inp = next(m for m in res["methods"] if m["name"] == "input")
     assert usm["mean"]["psnr"] >= inp["mean"]["psnr"]  # tuning can always fall back to identity-ish

@@ -10,13 +10,32 @@ import onnx
 import pytest
 import torch
 from kdsharp_train.checkpoint import CheckpointError, save_checkpoint
-from kdsharp_train.export import ExportConfig, ExportError, export_checkpoint, export_teacher, update_sums
-from kdsharp_train.models import UnknownModelError, arch_of, build_model, count_params, gflops_1080p, load_model
+from kdsharp_train.cli import main
+from kdsharp_train.export import (
+    ExportConfig,
+    ExportError,
+    export_checkpoint,
+    export_teacher,
+    update_sums,
+)
+from kdsharp_train.models import (
+    UnknownModelError,
+    arch_of,
+    build_model,
+    count_params,
+    gflops_1080p,
+    load_model,
+)
 from kdsharp_train.students import STUDENTS
 from kdsharp_train.teachers import TEACHERS
 
 from kdsharp import RuntimeConfig, Sharpener
-from kdsharp.contract import KEY_ARCHITECTURE, KEY_COLOR_SPACE, KEY_SIZE_MULTIPLE, REQUIRED_KEYS
+from kdsharp.contract import (
+    KEY_ARCHITECTURE,
+    KEY_COLOR_SPACE,
+    KEY_SIZE_MULTIPLE,
+    REQUIRED_KEYS,
+)
 
 ENTRIES = [("teacher", n) for n in TEACHERS] + [("student", n) for n in STUDENTS]
 
@@ -149,6 +168,8 @@ def test_teacher_export_rebuilds(tmp_path: Path, tiny_args) -> None:
     path = _save(net, "teacher", tmp_path / "run")
     files = export_teacher(str(path), str(tmp_path / "weights" / "teacher"))
     again, _ = load_model(files[1])
+    assert main(["export", str(path), "--out", str(tmp_path / "cli"), "--teacher-files"]) == 0
+    assert (tmp_path / "cli" / "teacher.safetensors").read_bytes() == files[0].read_bytes()
     x = torch.rand(1, 3, 12, 12)
     with torch.no_grad():
         assert torch.equal(net(x), again(x))
