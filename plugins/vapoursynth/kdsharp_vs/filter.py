@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Sequence
 
@@ -35,10 +36,11 @@ def _error(message: str) -> vs.Error:
     return vs.Error(f"{NAME}: {message}")
 
 
+@dataclass(frozen=True)
 class FrameSharpener:
     """The frame function given to ``core.std.ModifyFrame``.
 
-    Args:
+    Attributes:
         pool: the sharpener streams.
         codec: how this clip's planes map to the core's arrays.
         strength: 0 to ``MAX_STRENGTH``.
@@ -47,25 +49,12 @@ class FrameSharpener:
             clip (see ``_in_lanes``); only used to name frames in errors.
     """
 
-    def __init__(
-        self,
-        pool: SharpenerPool,
-        codec: PlaneCodec,
-        strength: float,
-        full_range: bool | None,
-        lane: int = 0,
-        lanes: int = 1,
-    ) -> None:
-        self.pool = pool
-        self.codec = codec
-        self.strength = strength
-        self.full_range = full_range
-        self.lane = lane
-        self.lanes = lanes
-
-    def in_lane(self, lane: int, lanes: int) -> FrameSharpener:
-        """The same function for one lane of ``lanes``."""
-        return FrameSharpener(self.pool, self.codec, self.strength, self.full_range, lane, lanes)
+    pool: SharpenerPool
+    codec: PlaneCodec
+    strength: float
+    full_range: bool | None
+    lane: int = 0
+    lanes: int = 1
 
     def __call__(self, n: int, f: vs.VideoFrame) -> vs.VideoFrame:
         """Return a copy of frame ``n`` (same properties) with its sharpened planes replaced."""
@@ -96,7 +85,7 @@ def _in_lanes(clip: vs.VideoNode, frame_sharpener: FrameSharpener, lanes: int) -
     parts = []
     for lane in range(lanes):
         part = vs.core.std.SelectEvery(clip, lanes, lane, modify_duration=False)
-        parts.append(vs.core.std.ModifyFrame(part, part, frame_sharpener.in_lane(lane, lanes)))
+        parts.append(vs.core.std.ModifyFrame(part, part, replace(frame_sharpener, lane=lane, lanes=lanes)))
     # Interleave keeps each frame (and its properties) as is; the trim drops the padding of short lanes.
     return vs.core.std.Interleave(parts, modify_duration=False)[: clip.num_frames]
 
