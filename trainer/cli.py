@@ -159,7 +159,9 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 def make_parser() -> argparse.ArgumentParser:
     """The argparse parser of ``kdsharp-train``."""
-    parser = argparse.ArgumentParser(prog="kdsharp-train", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="kdsharp-train", description="Train, export and evaluate kdsharp sharpening models."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     d = sub.add_parser("data", help="gather the offline photos into a split data folder")
     d.add_argument("--out", default="data/photos")
