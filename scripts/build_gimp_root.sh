@@ -66,6 +66,11 @@ print(" ".join(specs))
 PY
 )"
 
+# One build at a time: a second caller waits here, then finds the stamp.
+mkdir -p "$CACHE"
+exec 9>"$CACHE/gimp-root.lock"
+flock 9
+
 RECIPE_HASH="$({ cat "${BASH_SOURCE[0]}"; echo "${WHEEL_SPECS[*]}"; } | sha256sum | cut -c1-16)"
 if [ -f "$ROOT/$STAMP_NAME" ] && [ "$(cat "$ROOT/$STAMP_NAME")" = "$RECIPE_HASH" ]; then
     echo "$ROOT"
@@ -78,7 +83,6 @@ if ! command -v mmdebstrap >/dev/null; then
 fi
 
 START=$SECONDS
-mkdir -p "$CACHE"
 log "downloading cp313 wheels (${WHEEL_SPECS[*]}) with $HOST_PYTHON"
 rm -rf "$WHEELS.tmp"
 "$HOST_PYTHON" -m pip download --quiet --disable-pip-version-check \
@@ -90,9 +94,11 @@ rm -rf "$WHEELS"
 mv "$WHEELS.tmp" "$WHEELS"
 
 BUILD="$ROOT.build"
-rm -rf "$BUILD"
+# --one-file-system: never follow a mount point left by an interrupted build.
+rm -rf --one-file-system "$BUILD"
 log "building the $SUITE root in $BUILD (a few minutes)"
-mmdebstrap --mode=root --variant=apt --quiet \
+# In a private mount namespace, so whatever mmdebstrap mounts dies with it.
+unshare --mount --propagation private -- mmdebstrap --mode=root --variant=apt --quiet \
     --include="$PACKAGES" \
     --aptopt='APT::Install-Recommends "false"' \
     --dpkgopt='path-exclude=/usr/share/doc/*' \
@@ -109,7 +115,7 @@ rm -rf "$BUILD/opt/wheels"
 "$HERE/gimp_root_run.sh" --root "$BUILD" -- gimp-console-3.0 --version >&2
 
 echo "$RECIPE_HASH" >"$BUILD/$STAMP_NAME"
-rm -rf "$ROOT"
+rm -rf --one-file-system "$ROOT"
 mv "$BUILD" "$ROOT"
 log "done in $((SECONDS - START)) s, $(du -sh "$ROOT" | cut -f1) in $ROOT"
 echo "$ROOT"

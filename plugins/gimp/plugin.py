@@ -126,7 +126,8 @@ class Worker:
             raise PluginError(f"cannot start the kdsharp worker {python}: {exc}") from None
         self.stderr_tail = deque(maxlen=12)
         self.timed_out = False
-        threading.Thread(target=self._drain_stderr, daemon=True).start()
+        self._stderr_reader = threading.Thread(target=self._drain_stderr, daemon=True)
+        self._stderr_reader.start()
 
     def _drain_stderr(self):
         for line in self.process.stderr:
@@ -180,6 +181,7 @@ class Worker:
             status = self.process.wait()
         if self.timed_out:
             return f"the kdsharp worker did not answer within {timeout:g} s and was stopped"
+        self._stderr_reader.join(timeout=5)  # its last words, if any
         tail = "; ".join(list(self.stderr_tail)[-3:]) or "no message"
         return f"the kdsharp worker stopped unexpectedly (exit status {status}): {tail}"
 

@@ -164,7 +164,8 @@ def test_file_choice_without_a_file_fails_with_a_message(gimp_run: Any) -> None:
 
 
 def test_dead_worker_is_reported_not_hung(gimp_run: Any) -> None:
-    _failed_with(gimp_run, "worker_dies", "execution-error", "stopped unexpectedly (exit status 1)")
+    message = _failed_with(gimp_run, "worker_dies", "execution-error", "stopped unexpectedly (exit status 1)")
+    assert "No module named 'kdsharp_gimp'" in message
     np.testing.assert_array_equal(gimp_run.png("worker_dies.png"), gimp_run.photos["rgb"])
 
 
