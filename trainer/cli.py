@@ -66,6 +66,8 @@ def _train_args(p: argparse.ArgumentParser, kind: str) -> None:
     p.add_argument("--val-every", type=int, default=None)
     p.add_argument("--ckpt-minutes", type=float, default=None)
     p.add_argument("--select", choices=("psnr", "ssim"), default=None)
+    p.add_argument("--precision", choices=("auto", "fp32", "bf16"), default=None,
+                   help="bf16: bfloat16 autocast (faster on AVX-512 BF16 CPUs); auto: fp16 AMP on CUDA, fp32 on CPU")
     p.add_argument("--set", action="append", default=[], metavar="PATH=JSON")
     p.add_argument("--resume", action="store_true", help="continue from <run-dir>/last.json")
     p.add_argument("--no-progress", action="store_true")
@@ -95,7 +97,7 @@ def build_config(args: argparse.Namespace, kind: str) -> TrainConfig:
     simple = {
         "train": "data.train", "val": "data.val", "layout": "data.layout", "steps": "steps",
         "batch": "batch", "crop": "data.crop", "lr": "optim.lr", "seed": "seed", "threads": "threads",
-        "val_every": "val_every", "ckpt_minutes": "ckpt_minutes", "select": "select",
+        "val_every": "val_every", "ckpt_minutes": "ckpt_minutes", "select": "select", "precision": "precision",
     }
     for attr, path in simple.items():
         v = getattr(args, attr)

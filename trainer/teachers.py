@@ -26,6 +26,8 @@ class LayerNorm2d(nn.Module):
         self.eps = eps
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # Statistics in float32 even under bf16/fp16 autocast; the next conv casts again.
+        x = x.float()
         mu = x.mean(1, keepdim=True)
         var = (x - mu).pow(2).mean(1, keepdim=True)
         y = (x - mu) / torch.sqrt(var + self.eps)

@@ -166,7 +166,7 @@ def train(cfg: TrainConfig, resume: bool = False, stop_after: int | None = None)
     Args:
         cfg: the run. With ``resume`` and an existing ``<run_dir>/last.json`` the
             stored config is used instead, except ``steps``, ``progress``,
-            ``threads``, ``val_every``, ``ckpt_every`` and ``ckpt_minutes`` which
+            ``threads``, ``val_every``, ``ckpt_every``, ``ckpt_minutes`` and ``precision`` which
             come from ``cfg`` (so a finished run can be extended).
         resume: continue from ``last.json`` exactly (weights, optimiser, EMA,
             RNG, step); starts fresh when there is none.
@@ -182,17 +182,24 @@ def train(cfg: TrainConfig, resume: bool = False, stop_after: int | None = None)
     if resume and (run_dir / "last.json").exists():
         state = load_checkpoint(run_dir / "last.json")
         stored = config_from_dict(TrainConfig, state[1]["config"])
-        keep = {k: getattr(cfg, k) for k in ("steps", "progress", "threads", "val_every", "ckpt_every", "ckpt_minutes", "run_dir")}
+        runtime = ("steps", "progress", "threads", "val_every", "ckpt_every", "ckpt_minutes", "run_dir", "precision")
+        keep = {k: getattr(cfg, k) for k in runtime}
         cfg = dataclasses.replace(stored, **keep)
     threads = cfg.threads or max(1, (os.cpu_count() or 1) // world)
     torch.set_num_threads(threads)
     device = torch.device("cuda", rank % torch.cuda.device_count()) if torch.cuda.is_available() else torch.device("cpu")
-    amp = device.type == "cuda"
+    if cfg.precision not in ("auto", "fp32", "bf16"):
+        raise ValueError(f"precision must be auto, fp32 or bf16, got {cfg.precision!r}")
+    amp = device.type == "cuda" and cfg.precision == "auto"  # fp16 autocast + grad scaling
+    bf16 = cfg.precision == "bf16"
+    autocast_dtype = torch.bfloat16 if bf16 else torch.float16
+    # oneDNN's bf16 convolutions are fastest on channels-last tensors.
+    memory_format = torch.channels_last if bf16 and device.type == "cpu" else torch.contiguous_format
     seed_everything(cfg.seed)
     if cfg.batch % world:
         raise ValueError(f"batch {cfg.batch} is not divisible by the {world} processes")
 
-    net = build_model(cfg.model.kind, cfg.model.name, cfg.model.args).to(device)
+    net = build_model(cfg.model.kind, cfg.model.name, cfg.model.args).to(device, memory_format=memory_format)
     luma = getattr(net, "in_channels", 3) == 1
     distiller = None
     adapters = None
@@ -299,9 +306,9 @@ def train(cfg: TrainConfig, resume: bool = False, stop_after: int | None = None)
             ku = n_extra // world if n_extra >= world else n_extra
             xu = xu[rank * ku : (rank + 1) * ku].to(device) if n_extra >= world else xu.to(device)
         xin_rgb = x if xu is None else torch.cat([x, xu])
-        xin = rgb_to_luma(xin_rgb) if luma else xin_rgb
+        xin = (rgb_to_luma(xin_rgb) if luma else xin_rgb).contiguous(memory_format=memory_format)
         yt = rgb_to_luma(y) if luma else y
-        with torch.autocast(device.type, dtype=torch.float16, enabled=amp):
+        with torch.autocast(device.type, dtype=autocast_dtype, enabled=amp or bf16):
             out, feats, adapted = model(xin)
             pred = out[: x.shape[0]]
             terms = {k: w * LOSSES[k](pred.float(), yt) for k, w in weights.items()}

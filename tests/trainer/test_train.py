@@ -60,9 +60,10 @@ def test_schedule_warms_up_then_decays() -> None:
     assert all(a >= b for a, b in zip(lrs[10:], lrs[11:])) and lrs[-1] < 0.01
 
 
-def test_interrupted_run_resumes_to_identical_state(tiny_config, tmp_path: Path) -> None:
-    cfg_a = tiny_config(tmp_path / "a", steps=6, val_every=100)
-    cfg_b = tiny_config(tmp_path / "b", steps=6, val_every=100)
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_interrupted_run_resumes_to_identical_state(precision: str, tiny_config, tmp_path: Path) -> None:
+    cfg_a = tiny_config(tmp_path / "a", "teacher", "nafnet", steps=6, val_every=100, precision=precision)
+    cfg_b = tiny_config(tmp_path / "b", "teacher", "nafnet", steps=6, val_every=100, precision=precision)
     train(cfg_a)
     train(cfg_b, stop_after=3)  # "killed" after step 3 (a checkpoint is saved on stop)
     assert load_checkpoint(tmp_path / "b" / "last.json")[1]["step"] == 3
