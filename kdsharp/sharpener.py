@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 import threading
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable
@@ -22,11 +23,18 @@ MAX_STRENGTH = 2.0
 _PARALLEL_MIN_PIXELS = 256 * 1024
 
 
-class _Runner:
-    """Runs the network on one ``1×C×h×w`` buffer with IO binding, per thread.
+#: Per-thread buffer sets kept at most; the least recently used goes first.
+_MAX_THREAD_STATES = 16
 
-    ``run`` is called with a buffer this object handed out (``input_buffer``),
-    so steady-state video frames reuse the same memory and bindings.
+
+class _Runner:
+    """Runs the network on one ``1×C×h×w`` buffer with IO binding, per OS thread.
+
+    ``buffers`` hands out one input/output set per thread and shape,
+    so steady-state video frames reuse the same memory and bindings. State is
+    keyed by the OS thread id, not ``threading.local``: hosts such as
+    VapourSynth call Python from native threads with a fresh thread state for
+    every callback, which would rebuild the buffers on every frame.
     """
 
     def __init__(self, session: Any, dtype: np.dtype, on_gpu: bool, io_binding: bool) -> None:
@@ -34,10 +42,20 @@ class _Runner:
         self._dtype = dtype
         self._on_gpu = on_gpu
         self._io_binding = io_binding
-        self._local = threading.local()
+        self._states: OrderedDict[int, dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
 
-    def input_buffer(self, shape: tuple[int, int, int, int]) -> np.ndarray:
-        state = getattr(self._local, "state", None)
+    def _state(self) -> dict[str, Any] | None:
+        key = threading.get_ident()
+        with self._lock:
+            state = self._states.get(key)
+            if state is not None:
+                self._states.move_to_end(key)
+            return state
+
+    def buffers(self, shape: tuple[int, int, int, int]) -> dict[str, Any]:
+        """This thread's buffer set for ``shape``: ``state["input"]`` is filled, then ``run(state)``."""
+        state = self._state()
         if state is None or state["shape"] != shape:
             state = {
                 "shape": shape,
@@ -45,11 +63,15 @@ class _Runner:
                 "output": np.empty(shape, dtype=self._dtype),
                 "binding": None,
             }
-            self._local.state = state
-        return state["input"]
+            with self._lock:
+                self._states[threading.get_ident()] = state
+                while len(self._states) > _MAX_THREAD_STATES:
+                    self._states.popitem(last=False)
+        return state
 
-    def run(self, batch: np.ndarray) -> np.ndarray:
-        state = self._local.state
+    def run(self, state: dict[str, Any]) -> np.ndarray:
+        """Run the network on ``state["input"]``; returns the output (a reused buffer on the CPU)."""
+        batch = state["input"]
         if not self._io_binding:
             return self._session.run(["output"], {"input": batch})[0]
         if state["binding"] is None:
@@ -218,9 +240,10 @@ class Sharpener:
         ``target`` crops columns.
         """
         wh, ww, _ = window.shape
-        batch = self._runner.input_buffer((1, self.info.channels, wh, ww))
+        state = self._runner.buffers((1, self.info.channels, wh, ww))
+        batch = state["input"]
         self._in_bands(0, wh, ww, lambda rows: self._fill(window[rows], batch[0, :, rows]))
-        output = self._runner.run(batch)[0]
+        output = self._runner.run(state)[0]
         ys, xs = keep
 
         def finish(rows: slice) -> None:

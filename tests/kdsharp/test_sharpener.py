@@ -277,3 +277,15 @@ def test_fp16_sibling_is_picked_for_gpu_sessions(tmp_path: Path) -> None:
     write_model(tmp_path / "m.fp16.onnx", dtype="float16", multiple=8)
     with pytest.raises(Exception, match="does not match"):
         s._fp16_session(path, s.session)
+
+
+def test_buffers_are_reused_per_os_thread(sharpener: Sharpener) -> None:
+    runner = sharpener._runner
+    shape = (1, 3, 32, 32)
+    first = runner.buffers(shape)
+    assert runner.buffers(shape) is first
+    other: list[object] = []
+    t = threading.Thread(target=lambda: other.append(runner.buffers(shape)))
+    t.start()
+    t.join()
+    assert other[0] is not first
