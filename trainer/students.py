@@ -57,7 +57,9 @@ class FastStudent(_Student):
     """The real-time student: works at 1/stride resolution with a global residual.
 
     Args:
-        channels: feature channels at low resolution.
+        channels: feature channels at low resolution. Keep it a multiple of 16:
+            onnxruntime's NCHWc kernels work in blocks of 16 channels on AVX-512,
+            so 24 channels cost as much as 32 (57 ms vs 25 ms for 16 at 1080p here).
         convs: 3×3 conv + ReLU layers in the low-resolution body.
         stride: downsampling factor r of the head (the size multiple).
         in_channels: 3 (RGB) or 1 (luma).
@@ -68,7 +70,7 @@ class FastStudent(_Student):
 
     architecture = "fast"
 
-    def __init__(self, channels: int = 24, convs: int = 2, stride: int = 4, in_channels: int = 3) -> None:
+    def __init__(self, channels: int = 16, convs: int = 2, stride: int = 4, in_channels: int = 3) -> None:
         super().__init__()
         self.arch_args = {"channels": channels, "convs": convs, "stride": stride, "in_channels": in_channels}
         self.in_channels = in_channels
