@@ -11,7 +11,9 @@
 #   --root DIR   the root (default: ${KDSHARP_CACHE:-~/.cache/kdsharp}/gimp-root)
 #   --bind A:B   bind-mount host folder A at B inside the root (B is created)
 #   --env N=V    set a variable for the command (the environment is otherwise clean)
-# The exit status is the command's.
+# The exit status is the command's. To stop it early, send SIGKILL to this
+# script's process (unshare ignores SIGTERM while it waits); the namespace's
+# processes die with it.
 set -euo pipefail
 
 ROOT="${KDSHARP_CACHE:-$HOME/.cache/kdsharp}/gimp-root"

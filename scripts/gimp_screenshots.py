@@ -1,8 +1,9 @@
 """Takes the README screenshots INSIDE real GIMP 3 (run by gimp_screenshots.sh under Xvfb).
 
 1. Opens the photo, opens the plug-in's dialog interactively, shoots it, cancels.
-2. Runs the plug-in non-interactively with the chosen model and strength,
-   shoots the window, and exports the result next to the shots.
+2. Selects the right half, runs the plug-in there non-interactively with the
+   chosen model (so the shot shows before | after), shoots the window, and
+   exports the result next to the shots.
 
 Environment: KDSHARP_SHOTS (folder with photo.png, gets the PNG shots),
 KDSHARP_SHOT_MODEL (a model path, or "" for the shipped default).
@@ -39,9 +40,9 @@ def main():
     # The dialog: a helper waits for it, shoots it and presses Escape.
     helper = subprocess.Popen(
         ["sh", "-c", (
-            "xdotool search --sync --name 'Sharpen' windowfocus --sync && sleep 2 && "
-            "xwd -silent -name \"$(xdotool getwindowname $(xdotool search --name 'Sharpen' | head -1))\" "
-            f"| xwdtopnm 2>/dev/null | pnmtopng > '{SHOTS}/gimp-dialog.png' && xdotool key Escape"
+            "id=$(xdotool search --sync --onlyvisible --name 'Sharpen' | head -1); sleep 2; "
+            f"xwd -silent -id $id | xwdtopnm 2>/dev/null | pnmtopng > '{SHOTS}/gimp-dialog.png'; "
+            "xdotool windowfocus --sync $id key Escape"
         )]
     )
     config = procedure.create_config()
@@ -51,6 +52,8 @@ def main():
     procedure.run(config)
     helper.wait(timeout=60)
 
+    half = image.get_width() // 2
+    image.select_rectangle(Gimp.ChannelOps.REPLACE, half, 0, image.get_width() - half, image.get_height())
     config = procedure.create_config()
     config.set_property("image", image)
     config.set_core_object_array("drawables", image.get_layers())
@@ -61,6 +64,7 @@ def main():
     result = procedure.run(config)
     if result.index(0) != Gimp.PDBStatusType.SUCCESS:
         raise RuntimeError(f"plug-in-kdsharp failed: {result.index(1)}")
+    Gimp.Selection.none(image)
     Gimp.displays_flush()
     time.sleep(2)
     shoot("gimp-result.png")

@@ -21,7 +21,7 @@ mkdir -p "$WORK/wheel" "$WORK/shots"
 "$PYTHON" -c "
 from skimage import data
 from PIL import Image
-Image.fromarray(data.astronaut()[:300, 60:460]).save('$WORK/shots/photo.png')
+Image.fromarray(data.astronaut()[:420, 40:500]).save('$WORK/shots/photo.png')
 "
 GUEST_MODEL=""
 if [ -n "$MODEL" ]; then
@@ -38,7 +38,7 @@ set -e
 /opt/kdsharp/bin/kdsharp install gimp
 Xvfb :98 -screen 0 1240x860x24 -nolisten tcp >/dev/null 2>&1 &
 for i in \$(seq 100); do [ -e /tmp/.X11-unix/X98 ] && break; sleep 0.1; done
-DISPLAY=:98 gimp-3.0 --no-splash --batch-interpreter=python-fu-eval -b \"exec(open('/work/gimp_screenshots.py').read())\" --quit
+DISPLAY=:98 timeout 300 gimp-3.0 --no-splash --batch-interpreter=python-fu-eval -b \"exec(open('/work/gimp_screenshots.py').read())\" --quit
 "
 mkdir -p "$REPO/docs/img"
 cp "$WORK/shots/gimp-dialog.png" "$WORK/shots/gimp-result.png" "$REPO/docs/img/"
