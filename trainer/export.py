@@ -236,6 +236,7 @@ def _training_summary(meta: dict[str, Any]) -> dict[str, Any]:
     return {
         "steps": meta.get("step"),
         "train_seconds": round(float(meta.get("elapsed_s", 0.0)), 1),
+        "train_cpu_seconds": round(float(meta.get("cpu_s", 0.0)), 1),
         "data": cfg.get("data", {}).get("train"),
         "batch": cfg.get("batch"),
         "crop": cfg.get("data", {}).get("crop"),
@@ -312,7 +313,7 @@ def export_teacher(checkpoint: str, out_dir: str) -> list[Path]:
     save_file({f"ema.{k}": v.contiguous() for k, v in weights.items()}, str(tmp))
     digest = hashlib.sha256(tmp.read_bytes()).hexdigest()
     os.replace(tmp, od / "teacher.safetensors")
-    keep = {k: meta[k] for k in ("arch", "config", "step", "elapsed_s", "metrics", "params", "size_multiple", "receptive_radius", "best", "best_step") if k in meta}
+    keep = {k: meta[k] for k in ("arch", "config", "step", "elapsed_s", "cpu_s", "metrics", "params", "size_multiple", "receptive_radius", "best", "best_step") if k in meta}
     body = dict(keep, format="kdsharp-train-checkpoint/1", tensors="teacher.safetensors", tensors_sha256=digest)
     _atomic_write(od / "teacher.json", json.dumps(body, indent=1, sort_keys=True).encode())
     paths = [od / "teacher.safetensors", od / "teacher.json"]

@@ -215,7 +215,7 @@ def train(cfg: TrainConfig, resume: bool = False, stop_after: int | None = None)
     )
     scaler = torch.amp.GradScaler("cuda", enabled=amp)
     rng = np.random.default_rng(cfg.seed)
-    step, best, best_step, elapsed = 0, -math.inf, -1, 0.0
+    step, best, best_step, elapsed, cpu = 0, -math.inf, -1, 0.0, 0.0
     if state is not None:
         tensors, meta = state
         trainable.net.load_state_dict(subdict(tensors, "model"))
@@ -231,6 +231,7 @@ def train(cfg: TrainConfig, resume: bool = False, stop_after: int | None = None)
         torch.set_rng_state(tensors["rng.torch"])
         step, best, best_step = meta["step"], meta["best"], meta["best_step"]
         elapsed = meta.get("elapsed_s", 0.0)
+        cpu = meta.get("cpu_s", 0.0)
 
     sampler = TrainSampler(cfg.data, cfg.degrade)
     extra = None
@@ -258,6 +259,7 @@ def train(cfg: TrainConfig, resume: bool = False, stop_after: int | None = None)
             "best": best,
             "best_step": best_step,
             "elapsed_s": elapsed,
+            "cpu_s": cpu,
             "params": count_params(net),
             "metrics": metrics or {},
         }
@@ -296,7 +298,7 @@ def train(cfg: TrainConfig, resume: bool = False, stop_after: int | None = None)
     t_log, n_log, loss_acc = time.monotonic(), 0, 0.0
     trainable.train()
     while step < cfg.steps:
-        t0 = time.monotonic()
+        t0, c0 = time.monotonic(), time.process_time()
         for g in opt.param_groups:
             g["lr"] = lr_at(step, cfg)
         x, y = sampler.sample(cfg.batch, rng)
@@ -328,6 +330,7 @@ def train(cfg: TrainConfig, resume: bool = False, stop_after: int | None = None)
             _ema_update(ema, net, cfg.optim.ema_decay, step)
         step += 1
         elapsed += time.monotonic() - t0
+        cpu += time.process_time() - c0  # all threads of this process: the CPU-hours of the run
         loss_v = float(loss.detach())
         if not math.isfinite(loss_v):
             raise FloatingPointError(f"loss became {loss_v} at step {step}")
@@ -340,7 +343,7 @@ def train(cfg: TrainConfig, resume: bool = False, stop_after: int | None = None)
             log({
                 "type": "train", "step": step, "loss": loss_acc / n_log,
                 "terms": {k: float(v.detach()) if isinstance(v, torch.Tensor) else float(v) for k, v in terms.items()}, "lr": lr_at(step - 1, cfg),
-                "it_s": n_log / max(now - t_log, 1e-9), "elapsed_s": elapsed,
+                "it_s": n_log / max(now - t_log, 1e-9), "elapsed_s": elapsed, "cpu_s": cpu,
             })
             t_log, n_log, loss_acc = now, 0, 0.0
         if rank == 0 and (step % cfg.val_every == 0 or step == cfg.steps) and val:

@@ -40,6 +40,7 @@ def test_run_writes_checkpoints_metrics_and_curves(tiny_config, tmp_path: Path) 
     assert [r["step"] for r in vals] == [2, 4] and set(vals[0]["per"]) == {"gauss_s1.0", "jpeg_q30"}
     net, meta = load_model(best)
     assert meta["step"] in (2, 4) and meta["metrics"]["psnr"] > 10
+    assert meta["cpu_s"] > 0 and meta["elapsed_s"] > 0
     # only the newest tensor file of each checkpoint is kept
     assert sorted(p.name for p in tmp_path.glob("last-*.safetensors")) == ["last-00000004.safetensors"]
 
