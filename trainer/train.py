@@ -242,7 +242,7 @@ def train(cfg: TrainConfig, resume: bool = False, stop_after: int | None = None)
     val = load_val_set(cfg.data, seed=cfg.seed) if rank == 0 else []
     model = trainable
     if world > 1:
-        model = nn.parallel.DistributedDataParallel(trainable, device_ids=[device.index] if amp else None)
+        model = nn.parallel.DistributedDataParallel(trainable, device_ids=[device.index] if device.type == "cuda" else None)
 
     def save(name: str, metrics: dict[str, Any] | None = None) -> Path:
         tensors = {f"model.{k}": v for k, v in trainable.net.state_dict().items()}
