@@ -2,9 +2,9 @@
 
 Run::
 
-    .venv/bin/python bench/teacher_throughput.py [--threads 1] [--batch 8] [--crop 128] [--steps 3]
+    .venv/bin/python bench/teacher_throughput.py [--threads 1] [--batch 8] [--crop 128] [--steps 3] [--bf16]
 
-Times a full AdamW step (forward, Charbonnier-free L1, backward, update) on a
+Times a full AdamW step (forward, L1 loss, backward, update) on a
 random batch for the default NAFNet teacher and a few alternatives, so the
 teacher size can be chosen for CPU throughput and capacity. Other processes on
 the machine inflate the times: the load average is printed.
@@ -34,6 +34,7 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--crop", type=int, default=128)
     ap.add_argument("--steps", type=int, default=3)
+    ap.add_argument("--bf16", action="store_true", help="bfloat16 autocast + channels-last, as --precision bf16")
     ns = ap.parse_args()
     torch.set_num_threads(ns.threads)
     print(f"load average {os.getloadavg()[0]:.2f}; {ns.threads} torch threads; batch {ns.batch}×{ns.crop}²")
@@ -44,10 +45,15 @@ def main() -> None:
         g = gflops_1080p(net, 128)
         opt = torch.optim.AdamW(net.parameters(), 1e-3)
         x = torch.rand(ns.batch, 3, ns.crop, ns.crop)
+        if ns.bf16:
+            net = net.to(memory_format=torch.channels_last)
+            x = x.contiguous(memory_format=torch.channels_last)
         times = []
         for _ in range(ns.steps + 1):
             t = time.perf_counter()
-            loss = (net(x) - x).abs().mean()
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=ns.bf16):
+                out = net(x)
+            loss = (out.float() - x).abs().mean()
             opt.zero_grad()
             loss.backward()
             opt.step()
