@@ -8,7 +8,7 @@ import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -21,6 +21,12 @@ from kdsharp.session import create_session, uses_gpu
 MAX_STRENGTH = 2.0
 #: Below this many pixels per window, conversions stay on the calling thread.
 _PARALLEL_MIN_PIXELS = 256 * 1024
+
+
+def _check_strength(strength: object) -> None:
+    ok = isinstance(strength, (int, float)) and not isinstance(strength, bool)
+    if not ok or not math.isfinite(strength) or not 0 <= strength <= MAX_STRENGTH:  # type: ignore[arg-type]
+        raise InputError(f"strength must be a number from 0 to {MAX_STRENGTH:g}, got {strength!r}")
 
 
 #: Per-thread buffer sets kept at most; the least recently used goes first.
@@ -197,61 +203,95 @@ class Sharpener:
         """
         original_ndim = image.ndim if isinstance(image, np.ndarray) else 3
         image = pixels.check_image(image)
-        if not isinstance(strength, (int, float)) or not math.isfinite(strength) or not 0 <= strength <= MAX_STRENGTH:
-            raise InputError(f"strength must be a number from 0 to {MAX_STRENGTH:g}, got {strength!r}")
+        _check_strength(strength)
         result = self._sharpen_checked(image, float(strength))
         return result if original_ndim == 3 else result[:, :, 0]
 
+    def sharpen_planes(self, planes: Sequence[np.ndarray], *, strength: float = 1.0) -> list[np.ndarray]:
+        """Sharpen an image given as separate planes (VapourSynth's layout).
+
+        Args:
+            planes: 1 (gray) or 3 (R, G, B) ``H×W`` arrays of one shape and
+                dtype (uint8, uint16, float32 or float16; floats in 0–1).
+                Alpha is not a plane here: it needs no work.
+            strength: as in ``sharpen``.
+
+        Returns:
+            New planes of the same shapes and dtype.
+
+        Raises:
+            InputError: bad planes or strength.
+            RuntimeFailure: onnxruntime failed.
+        """
+        if isinstance(planes, np.ndarray) and planes.ndim == 3:
+            planes = list(planes)
+        if not isinstance(planes, (list, tuple)) or len(planes) not in (1, 3):
+            raise InputError("planes must be a list of 1 (gray) or 3 (RGB) H×W arrays")
+        checked = [pixels.check_image(p) for p in planes]
+        if any(p.shape[2] != 1 for p in checked):
+            raise InputError(f"each plane must be H×W, got shapes {[p.shape for p in planes]}")
+        if len({p.shape for p in checked}) != 1 or len({p.dtype for p in checked}) != 1:
+            raise InputError(f"planes must share one shape and dtype, got {[(p.shape, str(p.dtype)) for p in planes]}")
+        _check_strength(strength)
+        result = [np.empty_like(p[:, :, 0]) for p in checked]
+        self._sharpen_planes([p[:, :, 0] for p in checked], result, float(strength))
+        return result
+
     def _sharpen_checked(self, image: np.ndarray, strength: float) -> np.ndarray:
-        h, w, c = image.shape
-        color = 3 if c >= 3 else 1
+        color = 3 if image.shape[2] >= 3 else 1
         result = np.empty_like(image)
-        if c in (2, 4):
+        if image.shape[2] in (2, 4):
             result[:, :, color] = image[:, :, color]
+        self._sharpen_planes([image[:, :, k] for k in range(color)], [result[:, :, k] for k in range(color)], strength)
+        return result
+
+    def _sharpen_planes(self, source: list[np.ndarray], target: list[np.ndarray], strength: float) -> None:
+        """Sharpen ``source`` planes (H×W views) into ``target`` planes (H×W views)."""
         if strength == 0.0:
-            result[:, :, :color] = image[:, :, :color]
-            return result
+            for src, dst in zip(source, target):
+                dst[...] = src
+            return
+        h, w = source[0].shape
         layout = tiling.plan(h, w, tile=self.config.tile, overlap=self.overlap, multiple=self.info.size_multiple)
-        padded = tiling.pad(image[:, :, :color], layout)
+        # Padding also makes every plane contiguous, so the conversions below read whole rows.
+        padded = [tiling.pad(src, layout) for src in source]
         m = layout.margin
         try:
             for row in layout.rows:
                 for col in layout.cols:
-                    window = padded[row.start : row.stop, col.start : col.stop]
+                    window = [p[row.start : row.stop, col.start : col.stop] for p in padded]
                     keep = (
                         slice(row.keep_start - row.start, row.keep_stop - row.start),
                         slice(col.keep_start - col.start, col.keep_stop - col.start),
                     )
-                    target = result[row.keep_start - m : row.keep_stop - m, col.keep_start - m : col.keep_stop - m]
-                    self._window(window, keep, strength, target)
+                    out = [t[row.keep_start - m : row.keep_stop - m, col.keep_start - m : col.keep_stop - m] for t in target]
+                    self._window(window, keep, strength, out)
         except KdsharpError:
             raise
         except Exception as exc:
             text = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
             raise RuntimeFailure(f"onnxruntime failed: {text}") from None
-        return result
 
-    def _window(self, window: np.ndarray, keep: tuple[slice, slice], strength: float, target: np.ndarray) -> None:
-        """Run one padded ``h×w×color`` window and write its kept region into ``target``.
+    def _window(self, window: list[np.ndarray], keep: tuple[slice, slice], strength: float, target: list[np.ndarray]) -> None:
+        """Run one padded window (``color`` planes of h×w) and write its kept region into ``target`` planes.
 
         Conversions run in horizontal bands on the conversion threads (numpy
         releases the GIL), and every elementwise pass works on whole rows of
-        contiguous planes; only the final per-plane copy into the interleaved
-        ``target`` crops columns.
+        contiguous planes; only the final copy into ``target`` crops columns.
         """
-        wh, ww, _ = window.shape
+        wh, ww = window[0].shape
         state = self._runner.buffers((1, self.info.channels, wh, ww))
         batch = state["input"]
-        self._in_bands(0, wh, ww, lambda rows: self._fill(window[rows], batch[0, :, rows]))
+        self._in_bands(0, wh, ww, lambda rows: self._fill([p[rows] for p in window], batch[0, :, rows]))
         output = self._runner.run(state)[0]
         ys, xs = keep
 
         def finish(rows: slice) -> None:
-            values = self._blend(output[:, rows], batch[0, :, rows], window[rows], strength)
-            planes = pixels.quantize(values, target.dtype)
+            values = self._blend(output[:, rows], batch[0, :, rows], [p[rows] for p in window], strength)
+            planes = pixels.quantize(values, target[0].dtype)
             out_rows = slice(rows.start - ys.start, rows.stop - ys.start)
-            for k in range(planes.shape[0]):
-                target[out_rows, :, k] = planes[k, :, xs]
+            for k, plane in enumerate(target):
+                plane[out_rows] = planes[k, :, xs]
 
         self._in_bands(ys.start, ys.stop, ww, finish)
 
@@ -270,28 +310,31 @@ class Sharpener:
         for future in [self._pool.submit(work, band) for band in bands]:
             future.result()
 
-    def _fill(self, window: np.ndarray, planes: np.ndarray) -> None:
-        """Write ``window`` (h×w×color, image dtype) into the network's ``planes`` (channels×h×w, 0–1)."""
-        channels, color = planes.shape[0], window.shape[2]
-        scale = np.float32(1.0 / pixels.FULL_SCALE[window.dtype])
+    def _fill(self, window: list[np.ndarray], planes: np.ndarray) -> None:
+        """Write ``window`` planes (h×w, image dtype) into the network's ``planes`` (channels×h×w, 0–1)."""
+        channels, color = planes.shape[0], len(window)
+        scale = np.float32(1.0 / pixels.FULL_SCALE[window[0].dtype])
         if channels == color:
             for k in range(color):
-                planes[k] = window[:, :, k]
+                planes[k] = window[k]
             planes *= scale
         elif channels == 3:  # gray image, RGB model
-            planes[0] = window[:, :, 0]
+            planes[0] = window[0]
             planes[0] *= scale
             planes[1] = planes[0]
             planes[2] = planes[0]
         else:  # RGB image, luma model
-            planes[0] = np.tensordot(pixels.LUMA_WEIGHTS * scale, window.transpose(2, 0, 1), axes=1)
+            weights = pixels.LUMA_WEIGHTS * scale
+            np.multiply(window[0], weights[0], out=planes[0], casting="unsafe")
+            planes[0] += window[1] * weights[1]
+            planes[0] += window[2] * weights[2]
 
-    def _blend(self, output: np.ndarray, before: np.ndarray, window: np.ndarray, strength: float) -> np.ndarray:
+    def _blend(self, output: np.ndarray, before: np.ndarray, window: list[np.ndarray], strength: float) -> np.ndarray:
         """Mix the network's ``output`` planes with the input by ``strength``.
 
         Returns ``color×h×w`` float32 planes in 0–1 (unclamped); may reuse ``output``.
         """
-        channels, color = output.shape[0], window.shape[2]
+        channels, color = output.shape[0], len(window)
         values = output if output.dtype == np.float32 else output.astype(np.float32)
         s = np.float32(strength)
         if channels == color:
@@ -305,5 +348,5 @@ class Sharpener:
             return (before32 + s * (values.mean(axis=0) - before32))[None]
         # luma model on RGB: the luma change added to every plane keeps the chroma
         delta = s * (values[0] - before32)
-        scale = np.float32(1.0 / pixels.FULL_SCALE[window.dtype])
-        return window.transpose(2, 0, 1) * scale + delta[None]
+        scale = np.float32(1.0 / pixels.FULL_SCALE[window[0].dtype])
+        return np.stack([plane * scale + delta for plane in window])

@@ -110,10 +110,10 @@ def plan(height: int, width: int, *, tile: int, overlap: int, multiple: int) -> 
 
 
 def pad(image: np.ndarray, layout: Layout) -> np.ndarray:
-    """Reflect-pad an ``H×W×C`` image to the layout's padded size (same dtype)."""
+    """Reflect-pad an ``H×W`` plane or ``H×W×C`` image to the layout's padded size (same dtype, contiguous)."""
     h, w = image.shape[:2]
     m = layout.margin
-    widths = ((m, layout.padded_height - h - m), (m, layout.padded_width - w - m), (0, 0))
+    widths = ((m, layout.padded_height - h - m), (m, layout.padded_width - w - m)) + ((0, 0),) * (image.ndim - 2)
     if h == 1 or w == 1:
         # numpy's reflect needs two pixels to mirror; a single row/column repeats.
         return np.pad(image, widths, mode="symmetric")

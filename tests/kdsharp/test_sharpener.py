@@ -289,3 +289,39 @@ def test_buffers_are_reused_per_os_thread(sharpener: Sharpener) -> None:
     t.start()
     t.join()
     assert other[0] is not first
+
+
+class TestPlanes:
+    @pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32, np.float16])
+    def test_planes_equal_interleaved(self, sharpener: Sharpener, dtype: type) -> None:
+        img = random_image((45, 61, 3), dtype, seed=5)
+        planes = sharpener.sharpen_planes([img[:, :, k] for k in range(3)], strength=1.4)
+        np.testing.assert_array_equal(np.stack(planes, axis=2), sharpener.sharpen(img, strength=1.4))
+
+    def test_gray_plane_and_array_input(self, sharpener: Sharpener) -> None:
+        gray = random_image((20, 30), np.uint8)
+        (out,) = sharpener.sharpen_planes([gray])
+        np.testing.assert_array_equal(out, sharpener.sharpen(gray))
+        rgb = random_image((3, 20, 30), np.uint16)
+        assert len(sharpener.sharpen_planes(rgb)) == 3
+
+    def test_strength_zero_copies(self, sharpener: Sharpener) -> None:
+        planes = [random_image((9, 7), np.float16, seed=k) for k in range(3)]
+        out = sharpener.sharpen_planes(planes, strength=0)
+        for a, b in zip(out, planes):
+            np.testing.assert_array_equal(a, b)
+            assert a is not b
+
+    @pytest.mark.parametrize(
+        "planes, words",
+        [
+            ([], "1 \\(gray\\) or 3"),
+            ([np.zeros((4, 4), np.uint8)] * 2, "1 \\(gray\\) or 3"),
+            ([np.zeros((4, 4), np.uint8), np.zeros((4, 5), np.uint8), np.zeros((4, 4), np.uint8)], "share one shape"),
+            ([np.zeros((4, 4), np.uint8), np.zeros((4, 4), np.uint16), np.zeros((4, 4), np.uint8)], "share one shape"),
+            ([np.zeros((4, 4, 3), np.uint8)], "H×W"),
+        ],
+    )
+    def test_bad_planes(self, sharpener: Sharpener, planes: list, words: str) -> None:
+        with pytest.raises(InputError, match=words):
+            sharpener.sharpen_planes(planes)
