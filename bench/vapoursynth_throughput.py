@@ -100,22 +100,22 @@ def write_photo(folder: Path, size: tuple[int, int]) -> Path:
     return path
 
 
-def core_input(folder: Path, photo: Path, fmt: str) -> np.ndarray:
-    """The array the filter hands the core for the photo's first frame in ``fmt``."""
+def core_input(folder: Path, photo: Path, fmt: str) -> list[np.ndarray]:
+    """The planes the filter hands the core for the photo's first frame in ``fmt``."""
     sys.path.insert(0, str(folder))
     from kdsharp_bench_source import source
 
     frame = source(str(photo), fmt, 1).get_frame(0)
     codec = codec_for(frame.format)
     full = frame_full_range(frame.props, codec.default_full_range)
-    return np.ascontiguousarray(codec.to_core([np.asarray(frame[p]) for p in codec.planes], full))
+    return [np.array(p) for p in codec.to_core([np.asarray(frame[p]) for p in codec.planes], full)]
 
 
-def core_fps(sharpener: Sharpener, image: np.ndarray, frames: int) -> float:
-    sharpener.sharpen(image)  # warm-up: first-call allocations and bindings
+def core_fps(sharpener: Sharpener, planes: list[np.ndarray], frames: int) -> float:
+    sharpener.sharpen_planes(planes)  # warm-up: first-call allocations and bindings
     started = time.perf_counter()
     for _ in range(frames):
-        sharpener.sharpen(image)
+        sharpener.sharpen_planes(planes)
     return frames / (time.perf_counter() - started)
 
 

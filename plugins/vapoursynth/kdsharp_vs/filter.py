@@ -62,10 +62,10 @@ class FrameSharpener:
         full = self.full_range
         if full is None:
             full = frame_full_range(f.props, codec.default_full_range)
-        image = codec.to_core([np.asarray(f[p]) for p in codec.planes], full)
+        planes = codec.to_core([np.asarray(f[p]) for p in codec.planes], full)
         with self.pool.borrow() as stream:
             try:
-                result = stream.sharpen(image, self.strength)
+                result = stream.sharpen_planes(planes, self.strength)
             except KdsharpError as exc:
                 raise _error(f"frame {n * self.lanes + self.lane}: {exc}") from None
         out = f.copy()

@@ -114,47 +114,46 @@ class PlaneCodec:
             return None
         return integer_scale(self.bits, full_range)
 
-    def to_core(self, planes: Sequence[np.ndarray], full_range: bool) -> np.ndarray:
-        """Build the core's input from the frame's planes.
+    def to_core(self, planes: Sequence[np.ndarray], full_range: bool) -> list[np.ndarray]:
+        """Build the core's input planes from the frame's planes.
 
         Args:
             planes: one ``H×W`` array per entry of ``self.planes`` (read-only views are fine).
             full_range: whether integer samples are full range.
 
         Returns:
-            ``H×W×3`` for RGB or ``H×W`` for one plane: the planes' own dtype when
-            ``scale`` is ``None``, else float32 in 0–1 (limited-range codes
-            outside 16–235 fall outside 0–1).
+            One ``H×W`` array per plane, for ``Sharpener.sharpen_planes``: the
+            planes themselves when ``scale`` is ``None``, else float32 in 0–1
+            (limited-range codes outside 16–235 fall outside 0–1).
         """
-        image = np.stack(planes, axis=-1) if len(planes) > 1 else planes[0]
         scale = self.scale(full_range)
         if scale is None:
-            return image
-        values = image.astype(np.float32)
-        values -= np.float32(scale.offset)
-        values *= np.float32(1.0 / scale.span)
-        return values
+            return list(planes)
+        result = []
+        for plane in planes:
+            values = plane.astype(np.float32)
+            values -= np.float32(scale.offset)
+            values *= np.float32(1.0 / scale.span)
+            result.append(values)
+        return result
 
-    def from_core(self, result: np.ndarray, planes: Sequence[np.ndarray], full_range: bool) -> None:
-        """Write the core's result into the output frame's planes.
+    def from_core(self, result: Sequence[np.ndarray], planes: Sequence[np.ndarray], full_range: bool) -> None:
+        """Write the core's result planes into the output frame's planes.
 
         Args:
-            result: what ``Sharpener.sharpen`` returned for ``to_core``'s array.
+            result: what ``Sharpener.sharpen_planes`` returned for ``to_core``'s planes.
             planes: writable ``H×W`` views of the output frame, one per entry of ``self.planes``.
             full_range: the value given to ``to_core``.
         """
         scale = self.scale(full_range)
-        if scale is not None:
-            # Same rounding as the core's quantize: floor(x + 0.5), clamped to the codes.
-            codes = result * np.float32(scale.span)
-            codes += np.float32(scale.offset + 0.5)
-            np.clip(codes, 0.0, float(scale.peak), out=codes)
-            result = codes.astype(planes[0].dtype)
-        if result.ndim == 2:
-            np.copyto(planes[0], result)
-            return
-        for index, plane in enumerate(planes):
-            np.copyto(plane, result[:, :, index])
+        for values, plane in zip(result, planes):
+            if scale is not None:
+                # Same rounding as the core's quantize: floor(x + 0.5), clamped to the codes.
+                codes = values * np.float32(scale.span)
+                codes += np.float32(scale.offset + 0.5)
+                np.clip(codes, 0.0, float(scale.peak), out=codes)
+                values = codes.astype(plane.dtype)
+            np.copyto(plane, values)
 
 
 def codec_for(fmt: vs.VideoFormat | None) -> PlaneCodec:

@@ -68,9 +68,9 @@ class Stream:
         self.sharpener = sharpener
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kdsharp-vs-stream")
 
-    def sharpen(self, image: np.ndarray, strength: float) -> np.ndarray:
-        """``Sharpener.sharpen`` run on the stream's thread; blocks until done, raises what it raises."""
-        return self._thread.submit(self.sharpener.sharpen, image, strength=strength).result()
+    def sharpen_planes(self, planes: list[np.ndarray], strength: float) -> list[np.ndarray]:
+        """``Sharpener.sharpen_planes`` run on the stream's thread; blocks until done, raises what it raises."""
+        return self._thread.submit(self.sharpener.sharpen_planes, planes, strength=strength).result()
 
 
 class SharpenerPool:

@@ -58,10 +58,12 @@ def test_one_caller_per_stream(tiny_model: Path) -> None:
 
 def test_stream_returns_and_raises_like_the_core(tiny_model: Path) -> None:
     stream = SharpenerPool(tiny_model, RuntimeConfig(threads=1), 1).streams[0]
-    image = np.random.default_rng(0).integers(0, 256, (9, 13, 3), dtype=np.uint8)
-    np.testing.assert_array_equal(stream.sharpen(image, 1.0), Sharpener(tiny_model).sharpen(image))
+    planes = list(np.random.default_rng(0).integers(0, 256, (3, 9, 13), dtype=np.uint8))
+    got = stream.sharpen_planes(planes, 1.0)
+    for a, b in zip(got, Sharpener(tiny_model).sharpen_planes(planes)):
+        np.testing.assert_array_equal(a, b)
     with pytest.raises(InputError, match="strength"):
-        stream.sharpen(image, 5.0)
+        stream.sharpen_planes(planes, 5.0)
 
 
 def test_frames_of_a_stream_run_on_one_python_thread(tiny_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -69,14 +71,14 @@ def test_frames_of_a_stream_run_on_one_python_thread(tiny_model: Path, monkeypat
     # core's per-thread buffers only survive between frames on the stream's own thread.
     local = threading.local()
     fresh: list[bool] = []
-    original = Sharpener.sharpen
+    original = Sharpener.sharpen_planes
 
-    def recording(self: Sharpener, image: np.ndarray, *, strength: float = 1.0) -> np.ndarray:
+    def recording(self: Sharpener, planes: list[np.ndarray], *, strength: float = 1.0) -> list[np.ndarray]:
         fresh.append(getattr(local, "seen", False) is False)
         local.seen = True
-        return original(self, image, strength=strength)
+        return original(self, planes, strength=strength)
 
-    monkeypatch.setattr(Sharpener, "sharpen", recording)
+    monkeypatch.setattr(Sharpener, "sharpen_planes", recording)
     clip = vs.core.std.BlankClip(format=vs.RGB24, width=32, height=24, length=6)
     for _ in kdsharp_vs.sharpen(clip, 1.0, tiny_model).frames():
         pass
