@@ -27,6 +27,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from kdsharp import KdsharpError, RuntimeConfig, Sharpener
+from kdsharp.cli.runtime import positive_int, strength_arg
 from kdsharp_cam import pixel_formats, recording, virtual_camera
 from kdsharp_cam.errors import CamError, SourceError, UsageError
 from kdsharp_cam.pipeline import LOST, CameraOutput, LatestFrame, Output, Pipe, PipeSettings, RecordOutput
@@ -64,24 +65,6 @@ def positive(text: str) -> float:
     return value
 
 
-def strength(text: str) -> float:
-    """Parse a strength in 0–2."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"strength {text!r} is not a number") from None
-    if not 0.0 <= value <= 2.0:
-        raise argparse.ArgumentTypeError(f"strength {text} is outside 0-2")
-    return value
-
-
-def count(text: str) -> int:
-    """Parse an integer >= 1."""
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
-    return int(text)
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The ``kdsharp-cam`` argument parser."""
     parser = OneLineParser(
@@ -114,10 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="pixel format sent to the virtual camera; default rgb",
     )
     parser.add_argument(
-        "--strength", type=strength, default=1.0, help="0 = unchanged, 1 = the model, up to 2; default 1"
+        "--strength", type=strength_arg, default=1.0, help="0 = unchanged, 1 = the model, up to 2; default 1"
     )
     parser.add_argument("--model", help="shipped model name (fast, hq) or .onnx path; default: the shipped default")
-    parser.add_argument("--threads", type=count, help="CPU threads for inference; default: onnxruntime's choice")
+    parser.add_argument("--threads", type=positive_int, help="CPU threads for inference; default: onnxruntime's choice")
     parser.add_argument(
         "--preview", action="store_true", help="show a window with what is sent (s/space: toggle, q: quit)"
     )
@@ -136,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--realtime", action="store_true", help="play a video file at its own frame rate, dropping frames like a camera"
     )
-    parser.add_argument("--frames", type=count, metavar="N", help="stop after N frames")
+    parser.add_argument("--frames", type=positive_int, metavar="N", help="stop after N frames")
     parser.add_argument(
         "--queue-size", type=int, choices=(1, 2), default=1, help="frames each queue between threads holds; default 1"
     )

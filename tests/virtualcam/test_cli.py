@@ -86,7 +86,7 @@ class TestBadArguments:
     @pytest.mark.parametrize(
         "args, status, words",
         [
-            (["--strength", "5"], 2, "outside 0-2"),
+            (["--strength", "5"], 2, "must be from 0 to 2"),
             (["--resolution", "12"], 2, "WIDTHxHEIGHT"),
             (["--fps", "0"], 2, "above 0"),
             (["no-such-video.mkv"], 2, "no such file"),
