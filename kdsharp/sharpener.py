@@ -286,14 +286,45 @@ class Sharpener:
         output = self._runner.run(state)[0]
         ys, xs = keep
 
+        luma_on_integer_rgb = self.info.channels == 1 and len(window) == 3 and target[0].dtype.kind == "u"
+
         def finish(rows: slice) -> None:
+            out_rows = slice(rows.start - ys.start, rows.stop - ys.start)
+            if luma_on_integer_rgb:
+                self._add_luma_change(output[0, rows], batch[0, 0, rows], [p[rows] for p in window], strength,
+                                      [t[out_rows] for t in target], xs)
+                return
             values = self._blend(output[:, rows], batch[0, :, rows], [p[rows] for p in window], strength)
             planes = pixels.quantize(values, target[0].dtype)
-            out_rows = slice(rows.start - ys.start, rows.stop - ys.start)
             for k, plane in enumerate(target):
                 plane[out_rows] = planes[k, :, xs]
 
         self._in_bands(ys.start, ys.stop, ww, finish)
+
+    @staticmethod
+    def _add_luma_change(
+        output: np.ndarray, before: np.ndarray, window: list[np.ndarray], strength: float,
+        target: list[np.ndarray], xs: slice,
+    ) -> None:
+        """Luma model on integer RGB: add the rounded luma change to each plane in integers.
+
+        ``floor(p + d·full + 0.5) == p + floor(d·full + 0.5)`` for integer ``p``,
+        so this equals the float path exactly while moving half the bytes.
+        """
+        dtype = window[0].dtype
+        full = pixels.FULL_SCALE[dtype]
+        wide = np.int16 if dtype == np.uint8 else np.int32
+        delta = output.astype(np.float32)
+        delta -= before
+        delta *= np.float32(strength * full)
+        delta += np.float32(0.5)
+        np.floor(delta, out=delta)
+        change = delta.astype(wide)
+        values = np.empty(change.shape, dtype=wide)
+        for plane, out in zip(window, target):
+            np.add(plane, change, out=values)
+            np.clip(values, 0, int(full), out=values)
+            out[...] = values[:, xs]
 
     def _in_bands(self, start: int, stop: int, width: int, work: Callable[[slice], None]) -> None:
         """Call ``work(rows)`` on bands of ``[start, stop)``, in parallel when worth it."""

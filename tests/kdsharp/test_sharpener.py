@@ -325,3 +325,16 @@ class TestPlanes:
     def test_bad_planes(self, sharpener: Sharpener, planes: list, words: str) -> None:
         with pytest.raises(InputError, match=words):
             sharpener.sharpen_planes(planes)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+@pytest.mark.parametrize("strength", [0.4, 1.0, 2.0])
+def test_luma_on_integer_rgb_matches_float_path(tiny_luma_model: Path, dtype: type, strength: float) -> None:
+    s = Sharpener(tiny_luma_model, config=RuntimeConfig(threads=1))
+    img = random_image((57, 83, 3), dtype, seed=9)
+    full = FULL[dtype]
+    as_float = s.sharpen(img.astype(np.float32) / np.float32(full), strength=strength)
+    expected = np.floor(as_float.astype(np.float64) * full + 0.5)
+    got = s.sharpen(img, strength=strength)
+    assert np.abs(got.astype(np.float64) - expected).max() <= 1
+    assert (got != img).any()
