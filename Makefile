@@ -5,7 +5,7 @@ PYTHON311 ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 VS_PY := .venv-vs/bin/python
-SAMPLE := samples/harbour-soft.jpg
+SAMPLE := samples/pier-soft.jpg
 
 .PHONY: venv venv-dev venv-vs gimp-root demo test test-main test-vs bench clean
 
