@@ -25,6 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from kdsharp_train.padding import run_padded
+
 
 class _Student(nn.Module):
     """Common padding logic: ``forward`` = pad to ``size_multiple`` → ``forward_aligned`` → crop."""
@@ -41,12 +43,7 @@ class _Student(nn.Module):
 
     def forward_features(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Run on any H×W; returns the ``N×C×H×W`` output and the stage features."""
-        h, w = x.shape[-2:]
-        m = self.size_multiple
-        ph, pw = (-h) % m, (-w) % m
-        xp = F.pad(x, (0, pw, 0, ph), mode="replicate") if ph or pw else x
-        out, feats = self.forward_aligned(xp)
-        return out[..., :h, :w], feats
+        return run_padded(self.forward_aligned, x, self.size_multiple)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Sharpen ``N×C×H×W`` float32 0–1; same shape out (not clamped)."""

@@ -15,6 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from kdsharp_train.padding import run_padded
+
 
 class LayerNorm2d(nn.Module):
     """Layer norm over the channel axis of an ``N×C×H×W`` tensor."""
@@ -159,12 +161,7 @@ class NAFNetTeacher(nn.Module):
             stage (``enc0`` at full resolution, ``enc1`` at 1/2, ..., ``middle``,
             ``dec*``), computed on the padded input.
         """
-        h, w = x.shape[-2:]
-        m = self.size_multiple
-        ph, pw = (-h) % m, (-w) % m
-        xp = F.pad(x, (0, pw, 0, ph), mode="replicate") if ph or pw else x
-        out, feats = self.forward_aligned(xp)
-        return out[..., :h, :w], feats
+        return run_padded(self.forward_aligned, x, self.size_multiple)
 
     def forward_aligned(self, xp: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """The graph on an input whose H and W are multiples of ``size_multiple`` (what gets exported)."""
