@@ -23,9 +23,8 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from torch import nn
-
 from kdsharp_train.padding import run_padded
+from torch import nn
 
 
 class _Student(nn.Module):

@@ -13,9 +13,8 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from torch import nn
-
 from kdsharp_train.padding import run_padded
+from torch import nn
 
 
 class LayerNorm2d(nn.Module):
