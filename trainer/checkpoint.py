@@ -17,25 +17,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import torch
+from kdsharp_train import atomic
 from safetensors.torch import load_file, save_file
 
 
 class CheckpointError(ValueError):
     """A checkpoint is missing, inconsistent or not a kdsharp checkpoint."""
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def save_checkpoint(run_dir: Path, name: str, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> Path:
@@ -55,10 +46,9 @@ def save_checkpoint(run_dir: Path, name: str, tensors: dict[str, torch.Tensor], 
     step = int(meta.get("step", 0))
     tensor_name = f"{name}-{step:08d}.safetensors"
     tensor_path = run_dir / tensor_name
-    tmp = run_dir / f".{tensor_name}.tmp{os.getpid()}"
-    save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, str(tmp))
-    digest = hashlib.sha256(tmp.read_bytes()).hexdigest()
-    os.replace(tmp, tensor_path)
+    with atomic.replacing(tensor_path) as tmp:
+        save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, str(tmp))
+        digest = hashlib.sha256(tmp.read_bytes()).hexdigest()
     json_path = run_dir / f"{name}.json"
     old: str | None = None
     if json_path.exists():
@@ -67,7 +57,7 @@ def save_checkpoint(run_dir: Path, name: str, tensors: dict[str, torch.Tensor], 
         except (ValueError, OSError):
             old = None
     body = dict(meta, tensors=tensor_name, tensors_sha256=digest)
-    _atomic_write_bytes(json_path, json.dumps(body, indent=1, sort_keys=True).encode())
+    atomic.write_bytes(json_path, json.dumps(body, indent=1, sort_keys=True).encode())
     if old and old != tensor_name and (run_dir / old).exists():
         (run_dir / old).unlink()
     return json_path

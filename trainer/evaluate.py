@@ -16,7 +16,6 @@ degradation and ms per 1080p frame), ``results.json``, side-by-side crops
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import time
 from collections.abc import Callable
@@ -25,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from kdsharp_train import atomic
 from PIL import Image
 
 from .datasets import DatasetError, _images_in, _read, _to_tensor
@@ -229,9 +229,8 @@ def _with_gaps(strips: list[np.ndarray]) -> list[np.ndarray]:
 
 
 def _write_png(path: Path, arr: np.ndarray) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    Image.fromarray(arr).save(tmp, format="PNG")
-    os.replace(tmp, path)
+    with atomic.replacing(path) as tmp:
+        Image.fromarray(arr).save(tmp, format="PNG")
 
 
 def _report(cfg: EvalConfig, out: Path, methods: list[Method], usm: dict[str, UnsharpParams]) -> Path:
@@ -267,11 +266,9 @@ def _report(cfg: EvalConfig, out: Path, methods: list[Method], usm: dict[str, Un
     lines += ["", "Tuned unsharp mask: " + ", ".join(f"{d}: σ={p.sigma}, amount={p.amount}" for d, p in usm.items()), ""]
     lines += ["Crops (left to right: " + ", ".join(m.name for m in methods) + ", sharp): `crops/<degradation>.png`", ""]
     md = out / "results.md"
-    tmp = out / ".results.md.tmp"
-    tmp.write_text("\n".join(lines))
-    os.replace(tmp, md)
+    atomic.write_bytes(md, "\n".join(lines).encode())
     body = {"config": {k: getattr(cfg, k) for k in cfg.__dataclass_fields__}, "usm": {d: vars(p) for d, p in usm.items()}, "methods": summary}
-    (out / "results.json").write_text(json.dumps(body, indent=1, default=str))
+    atomic.write_bytes(out / "results.json", json.dumps(body, indent=1, default=str).encode())
     _plot(out, summary)
     return md
 
@@ -292,7 +289,6 @@ def _plot(out: Path, summary: list[dict]) -> None:
     ax.set_xlabel("ms per 1080p frame (this machine)")
     ax.set_ylabel("mean PSNR over the suite (dB)")
     fig.tight_layout()
-    tmp = out / ".quality_speed.tmp.png"
-    fig.savefig(tmp, dpi=100)
+    with atomic.replacing(out / "quality_speed.png") as tmp:
+        fig.savefig(tmp, dpi=100)
     plt.close(fig)
-    os.replace(tmp, out / "quality_speed.png")

@@ -21,7 +21,6 @@ import dataclasses
 import hashlib
 import io
 import json
-import os
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import torch
+from kdsharp_train import atomic
 from torch import nn
 
 from kdsharp import contract
@@ -183,7 +183,12 @@ def calibration_crops(cfg: ExportConfig, channels: int, multiple: int) -> list[n
 
 def quantize_int8(fp32_bytes: bytes, crops: list[np.ndarray], workdir: Path) -> bytes:
     """Static QDQ int8 (per-channel int8 weights, uint8 activations) calibrated on ``crops``."""
-    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization import (
+        CalibrationMethod,
+        QuantFormat,
+        QuantType,
+        quantize_static,
+    )
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     raw, src, dst = workdir / ".q_raw.onnx", workdir / ".q_in.onnx", workdir / ".q_out.onnx"
@@ -200,13 +205,6 @@ def quantize_int8(fp32_bytes: bytes, crops: list[np.ndarray], workdir: Path) -> 
         for p in (raw, src, dst):
             if p.exists():
                 p.unlink()
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 def update_sums(path: Path) -> Path | None:
@@ -226,7 +224,7 @@ def update_sums(path: Path) -> Path | None:
     kept = [ln for ln in lines if ln.strip() and ln.split(None, 1)[-1].lstrip("*") != rel]
     kept.append(f"{digest}  {rel}")
     kept.sort(key=lambda ln: ln.split(None, 1)[-1])
-    _atomic_write(sums, ("\n".join(kept) + "\n").encode())
+    atomic.write_bytes(sums, ("\n".join(kept) + "\n").encode())
     return sums
 
 
@@ -262,7 +260,7 @@ def export_checkpoint(cfg: ExportConfig) -> list[str]:
     channels = int(getattr(net, "in_channels", 3))
     multiple = int(net.size_multiple)
     out = Path(cfg.out)
-    base = out.name[:-5] if out.name.endswith(".onnx") else out.name
+    base = out.name.removesuffix(".onnx")
     metrics = {k: v for k, v in meta.get("metrics", {}).items() if k in ("psnr", "ssim", "per")}
     common = dict(
         architecture=net.architecture, size_multiple=multiple,
@@ -285,7 +283,7 @@ def export_checkpoint(cfg: ExportConfig) -> list[str]:
             raise ExportError(f"{path}: parity {err:.2e} exceeds {cfg.parity_tol:.0e}")
         m = dict(metrics, parity_max_abs=err, weights=kind, parity_inputs="photo crops" if kind == "int8" else "uniform noise")
         sealed = contract.seal(_set_metadata(data, contract.metadata_for(metrics=m, **common)))
-        _atomic_write(path, sealed)
+        atomic.write_bytes(path, sealed)
         line = f"{path}: {kind}, parity max |Δ| {err:.2e}, {len(sealed) / 1024:.1f} KiB"
         if cfg.update_sums:
             sums = update_sums(path)
@@ -309,13 +307,12 @@ def export_teacher(checkpoint: str, out_dir: str) -> list[Path]:
 
     od = Path(out_dir)
     od.mkdir(parents=True, exist_ok=True)
-    tmp = od / ".teacher.safetensors.tmp"
-    save_file({f"ema.{k}": v.contiguous() for k, v in weights.items()}, str(tmp))
-    digest = hashlib.sha256(tmp.read_bytes()).hexdigest()
-    os.replace(tmp, od / "teacher.safetensors")
+    with atomic.replacing(od / "teacher.safetensors") as tmp:
+        save_file({f"ema.{k}": v.contiguous() for k, v in weights.items()}, str(tmp))
+        digest = hashlib.sha256(tmp.read_bytes()).hexdigest()
     keep = {k: meta[k] for k in ("arch", "config", "step", "elapsed_s", "cpu_s", "metrics", "params", "size_multiple", "receptive_radius", "best", "best_step") if k in meta}
     body = dict(keep, format="kdsharp-train-checkpoint/1", tensors="teacher.safetensors", tensors_sha256=digest)
-    _atomic_write(od / "teacher.json", json.dumps(body, indent=1, sort_keys=True).encode())
+    atomic.write_bytes(od / "teacher.json", json.dumps(body, indent=1, sort_keys=True).encode())
     paths = [od / "teacher.safetensors", od / "teacher.json"]
     for p in paths:
         update_sums(p)

@@ -138,7 +138,7 @@ def _debian_files(workdir: Path) -> list[tuple[str, Path]]:
 
 def _skimage_arrays() -> list[tuple[str, str, np.ndarray]]:
     try:
-        import skimage.data as data
+        from skimage import data
     except ImportError as e:
         raise PhotoSourceError("scikit-image is not installed (pip install -e '.[train]')") from e
     out = []

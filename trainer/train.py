@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import torch
 import torch.distributed as dist
+from kdsharp_train import atomic
 from torch import nn
 from tqdm import tqdm
 
@@ -144,10 +145,9 @@ def plot_curves(run_dir: Path) -> None:
     b.set_xlabel("step")
     b.set_ylabel("validation PSNR (dB)")
     fig.tight_layout()
-    tmp = run_dir / ".curves.tmp.png"
-    fig.savefig(tmp, dpi=90)
+    with atomic.replacing(run_dir / "curves.png") as tmp:
+        fig.savefig(tmp, dpi=90)
     plt.close(fig)
-    os.replace(tmp, run_dir / "curves.png")
 
 
 def _ema_update(ema: nn.Module, net: nn.Module, decay: float, step: int) -> None:
