@@ -6,6 +6,8 @@ Subcommands::
     kdsharp-train teacher --run-dir /root/.cache/kdsharp/runs/teacher --steps 40000 [--resume]
     kdsharp-train student --arch fast --teacher /root/.cache/kdsharp/runs/teacher/best.json \\
         --set distill.output=1.0 --run-dir runs/fast
+    kdsharp-train bank --teacher /root/.cache/kdsharp/runs/teacher/best.json --out runs/bank
+    kdsharp-train student --layout bank --train runs/bank --set distill.output=1.0 --run-dir runs/fast
     kdsharp-train export runs/fast/best.json --out weights/kdsharp-fast.onnx [--int8] [--fp16]
     kdsharp-train export /root/.cache/kdsharp/runs/teacher/best.json --out weights/teacher --teacher-files
     kdsharp-train evaluate --data data/photos --students weights/kdsharp-fast.onnx ...
@@ -56,7 +58,7 @@ def _train_args(p: argparse.ArgumentParser, kind: str) -> None:
     p.add_argument("--arch-args", default="{}", help="JSON constructor arguments")
     p.add_argument("--train", default=None, help="training folder")
     p.add_argument("--val", default=None, help="validation folder")
-    p.add_argument("--layout", choices=("folder", "paired", "gopro"), default=None)
+    p.add_argument("--layout", choices=("folder", "paired", "gopro", "bank"), default=None, help="bank: --train is a label bank (kdsharp-train bank)")
     p.add_argument("--steps", type=int, default=None)
     p.add_argument("--batch", type=int, default=None)
     p.add_argument("--crop", type=int, default=None)
@@ -131,6 +133,17 @@ def _cmd_train(args: argparse.Namespace, kind: str) -> int:
     return 0
 
 
+def _cmd_bank(args: argparse.Namespace) -> int:
+    from .label_bank import BankConfig, build_bank
+
+    cfg = BankConfig(
+        teacher=args.teacher, out=args.out, train=args.train, samples=args.samples, crop=args.crop,
+        seed=args.seed, part_size=args.part_size, batch=args.batch, threads=args.threads,
+    )
+    print(build_bank(cfg, progress=not args.no_progress))
+    return 0
+
+
 def _cmd_export(args: argparse.Namespace) -> int:
     from .export import ExportConfig, export_checkpoint, export_teacher
 
@@ -172,6 +185,17 @@ def make_parser() -> argparse.ArgumentParser:
     d.add_argument("--sources", default="", help="comma list of interior,debian,skimage or folders")
     _train_args(sub.add_parser("teacher", help="train a teacher"), "teacher")
     _train_args(sub.add_parser("student", help="train a student (optionally distilled)"), "student")
+    b = sub.add_parser("bank", help="label training crops with a teacher once, for fast output distillation")
+    b.add_argument("--teacher", required=True, help="teacher checkpoint JSON")
+    b.add_argument("--out", required=True, help="bank folder (an unfinished build there is resumed)")
+    b.add_argument("--train", default="", help="sharp training photos (default: the teacher's own)")
+    b.add_argument("--samples", type=int, default=8000)
+    b.add_argument("--crop", type=int, default=128)
+    b.add_argument("--seed", type=int, default=0)
+    b.add_argument("--part-size", type=int, default=500)
+    b.add_argument("--batch", type=int, default=10)
+    b.add_argument("--threads", type=int, default=0)
+    b.add_argument("--no-progress", action="store_true")
     e = sub.add_parser("export", help="export a checkpoint to a kdsharp ONNX model")
     e.add_argument("checkpoint")
     e.add_argument("--out", required=True)
@@ -213,6 +237,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_train(args, args.command)
         if args.command == "export":
             return _cmd_export(args)
+        if args.command == "bank":
+            return _cmd_bank(args)
         return _cmd_evaluate(args)
     except (UsageError, DatasetError, CheckpointError, PhotoSourceError, KeyError, ValueError, TypeError, FileNotFoundError) as e:
         msg = str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)

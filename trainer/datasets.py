@@ -1,10 +1,12 @@
-"""Training and validation data in three layouts.
+"""Training and validation data in three photo layouts (and the ``bank`` layout of ``label_bank``).
 
 * ``folder``: a folder of sharp images (searched recursively), degraded on the fly
   by ``degrade.random_degrade``;
 * ``paired``: ``<root>/NNN/blurry.png`` + ``<root>/NNN/sharp.png``;
 * ``gopro``: ``<root>/<scene>/blur/*.png`` (or ``blur_gamma/``) next to
-  ``<root>/<scene>/sharp/*.png`` with the same file names.
+  ``<root>/<scene>/sharp/*.png`` with the same file names;
+* ``bank``: a teacher label bank (``label_bank``): training batches come from
+  it, validation is a ``folder`` of photos.
 
 Datasets are split by file, never by crop: pass the train and validation
 folders separately. All images are held in memory as ``H×W×3`` uint8 arrays;
@@ -24,7 +26,7 @@ import torch
 from .degrade import EVAL_SUITE, DegradeConfig, random_degrade, suite_degrade
 from .photos import IMAGE_SUFFIXES, load_rgb
 
-LAYOUTS = ("folder", "paired", "gopro")
+LAYOUTS = ("folder", "paired", "gopro", "bank")
 
 
 class DatasetError(ValueError):
@@ -107,7 +109,8 @@ class DataConfig:
         train: training folder.
         val: validation folder (sharp images; degraded with the eval suite), or
             a paired/GoPro folder of the same layout as ``train``.
-        layout: ``folder``, ``paired`` or ``gopro``.
+        layout: ``folder``, ``paired``, ``gopro`` or ``bank`` (``train`` is then a
+            label bank folder, read by ``label_bank.LabelBank``, not by this sampler).
         blur_gamma: GoPro only: read ``blur_gamma/`` instead of ``blur/``.
         crop: training crop side (pixels).
         texture_candidates: crops drawn per sample; one is kept with probability
@@ -221,7 +224,7 @@ def load_val_set(cfg: DataConfig, seed: int = 0) -> list[tuple[str, torch.Tensor
     """
     root = Path(cfg.val)
     out: list[tuple[str, torch.Tensor, torch.Tensor]] = []
-    if cfg.layout == "folder":
+    if cfg.layout in ("folder", "bank"):
         for n, path in enumerate(_images_in(root)):
             arr = _read(path)
             h, w = arr.shape[:2]

@@ -67,17 +67,27 @@ class Distiller:
         cfg: the run config (``cfg.distill`` holds the weights).
         student: the student network (for its stage channels and colour space).
         device: where the teacher runs.
+        labels_given: the batches carry the teacher's outputs (a ``label_bank``):
+            the output term uses them and no teacher network is loaded.
 
     Raises:
-        DistillError: a teacher term is on but no teacher was given, or a feature
-            pair names a stage that does not exist.
+        DistillError: a teacher term is on but no teacher was given, a feature
+            pair names a stage that does not exist, or a term that needs the
+            live teacher (feature, perceptual, unpaired inputs) is on with
+            ``labels_given``.
     """
 
-    def __init__(self, cfg: TrainConfig, student: nn.Module, device: torch.device) -> None:
+    def __init__(self, cfg: TrainConfig, student: nn.Module, device: torch.device, labels_given: bool = False) -> None:
         self.cfg = cfg.distill
         self.luma = getattr(student, "in_channels", 3) == 1
         self.teacher: nn.Module | None = None
-        if self.cfg.active():
+        if labels_given:
+            live = [n for n in ("feature", "perceptual", "unpaired_fraction") if getattr(self.cfg, n)]
+            if live:
+                raise DistillError(
+                    f"distill.{', distill.'.join(live)} need the live teacher; a label bank only carries its outputs"
+                )
+        elif self.cfg.active():
             if not self.cfg.teacher:
                 raise DistillError("a KD term is on but distill.teacher (a teacher checkpoint) is empty")
             self.teacher, _ = load_model(self.cfg.teacher)
@@ -123,6 +133,7 @@ class Distiller:
         adapted: dict[str, torch.Tensor],
         target: torch.Tensor,
         n_paired: int,
+        teacher_out: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor]:
         """Weighted KD terms of one batch.
 
@@ -132,6 +143,8 @@ class Distiller:
             adapted: student features through the adapters, keyed ``student__teacher``.
             target: ground truth of the paired rows, ``n_paired×C×H×W``.
             n_paired: number of rows with ground truth.
+            teacher_out: the teacher's RGB outputs of these inputs when the batch
+                came from a label bank (then the teacher is not run).
 
         Returns:
             ``{"kd_output": ..., "kd_feature": ..., "kd_perceptual": ..., "adv_g": ...}``
@@ -139,15 +152,16 @@ class Distiller:
         """
         c = self.cfg
         terms: dict[str, torch.Tensor] = {}
-        t_out, t_feats = None, {}
-        if self.teacher is not None and ((c.output and not c.gt_as_teacher) or c.feature):
+        t_out, t_feats = teacher_out, {}
+        if t_out is None and self.teacher is not None and ((c.output and not c.gt_as_teacher) or c.feature):
             with torch.no_grad():
                 t_out, t_feats = self.teacher.forward_features(x_rgb)
         if c.output:
             if c.gt_as_teacher:
                 terms["kd_output"] = c.output * LOSSES[c.output_loss](out[:n_paired].float(), target)
             else:
-                assert t_out is not None
+                if t_out is None:
+                    raise DistillError("the output KD term has neither a teacher nor bank labels")
                 soft = self._to_space(t_out.clamp(0, 1))
                 terms["kd_output"] = c.output * LOSSES[c.output_loss](out.float(), soft)
         if c.feature:

@@ -27,6 +27,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -84,6 +85,24 @@ class Trainable(nn.Module):
             s_stage = key.split("__")[0]
             adapted[key] = adapter(feats[s_stage])
         return out, feats, adapted
+
+
+BatchSource = Callable[[int, np.random.Generator], tuple[torch.Tensor, torch.Tensor, "torch.Tensor | None"]]
+
+
+def batch_source(cfg: TrainConfig) -> BatchSource:
+    """What draws the training batches: ``(degraded, sharp, teacher outputs or None)``.
+
+    The ``bank`` layout reads a ``label_bank`` (which carries teacher outputs);
+    the other layouts degrade photos or read pairs through ``TrainSampler``.
+    """
+    if cfg.data.layout == "bank":
+        from .label_bank import LabelBank
+
+        bank = LabelBank.load(cfg.data.train)
+        return lambda n, rng: bank.sample(n, cfg.data.crop, rng)
+    sampler = TrainSampler(cfg.data, cfg.degrade)
+    return lambda n, rng: (*sampler.sample(n, rng), None)
 
 
 def _dist_setup() -> tuple[int, int]:
@@ -206,7 +225,7 @@ def train(cfg: TrainConfig, resume: bool = False, stop_after: int | None = None)
     if cfg.distill.active() or cfg.distill.adversarial or cfg.distill.output:
         from .distill import Distiller
 
-        distiller = Distiller(cfg, net, device)
+        distiller = Distiller(cfg, net, device, labels_given=cfg.data.layout == "bank")
         adapters = distiller.adapters
     trainable = Trainable(net, adapters).to(device)
     ema = copy.deepcopy(net).eval() if cfg.optim.ema_decay > 0 else None
@@ -233,7 +252,7 @@ def train(cfg: TrainConfig, resume: bool = False, stop_after: int | None = None)
         elapsed = meta.get("elapsed_s", 0.0)
         cpu = meta.get("cpu_s", 0.0)
 
-    sampler = TrainSampler(cfg.data, cfg.degrade)
+    draw = batch_source(cfg)
     extra = None
     if distiller is not None and cfg.distill.unpaired_fraction > 0:
         if not cfg.data.unpaired:
@@ -301,9 +320,11 @@ def train(cfg: TrainConfig, resume: bool = False, stop_after: int | None = None)
         t0, c0 = time.monotonic(), time.process_time()
         for g in opt.param_groups:
             g["lr"] = lr_at(step, cfg)
-        x, y = sampler.sample(cfg.batch, rng)
+        x, y, soft = draw(cfg.batch, rng)
         xu = extra.sample(n_extra, rng)[0] if n_extra else None
         x, y = x[rank * per : (rank + 1) * per].to(device), y[rank * per : (rank + 1) * per].to(device)
+        if soft is not None:
+            soft = soft[rank * per : (rank + 1) * per].to(device)
         if xu is not None:
             ku = n_extra // world if n_extra >= world else n_extra
             xu = xu[rank * ku : (rank + 1) * ku].to(device) if n_extra >= world else xu.to(device)
@@ -315,7 +336,7 @@ def train(cfg: TrainConfig, resume: bool = False, stop_after: int | None = None)
             pred = out[: x.shape[0]]
             terms = {k: w * LOSSES[k](pred.float(), yt) for k, w in weights.items()}
             if distiller is not None:
-                terms.update(distiller.generator_terms(xin_rgb, out, adapted, yt, x.shape[0]))
+                terms.update(distiller.generator_terms(xin_rgb, out, adapted, yt, x.shape[0], soft))
             loss = sum(terms.values())
         opt.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
