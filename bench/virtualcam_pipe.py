@@ -105,8 +105,8 @@ def run_pipe(sharpener: Sharpener, video: Path, *, realtime: bool, fps: float) -
     return pipe.stats.sent / elapsed, pipe
 
 
-def load_model(name: str | None, folder: Path, threads: int | None) -> tuple[Sharpener, str]:
-    config = RuntimeConfig(threads=threads)
+def load_model(name: str | None, folder: Path, threads: int | None, spin: bool) -> tuple[Sharpener, str]:
+    config = RuntimeConfig(threads=threads, spin=spin)
     if name not in (None, "tiny"):
         return Sharpener(model=name, config=config), name
     if name is None:
@@ -132,13 +132,15 @@ def main() -> None:
     parser.add_argument(
         "--threads", type=int, help="onnxruntime intra-op threads (default: its own choice, one per core)"
     )
+    parser.add_argument("--spin", action=argparse.BooleanOptionalAction, default=False,
+                        help="let onnxruntime threads busy-wait (the core's default; kdsharp-cam turns it off)")
     parser.add_argument("--resolutions", nargs="+", default=list(RESOLUTIONS), choices=list(RESOLUTIONS))
     args = parser.parse_args()
     pyvirtualcam.register_backend(BACKEND, NullBackend)
     with tempfile.TemporaryDirectory() as tmp:
-        sharpener, label = load_model(args.model, Path(tmp), args.threads)
+        sharpener, label = load_model(args.model, Path(tmp), args.threads, args.spin)
         print(
-            f"model: {label}; providers: {', '.join(sharpener.providers)}; threads: {args.threads or 'auto'}; OpenCV {cv2.__version__}"
+            f"model: {label}; providers: {', '.join(sharpener.providers)}; threads: {args.threads or 'auto'}; spin: {args.spin}; OpenCV {cv2.__version__}"
         )
         rows = []
         for name in args.resolutions:

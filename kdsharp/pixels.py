@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from kdsharp.errors import InputError
@@ -16,6 +18,37 @@ FULL_SCALE: dict[np.dtype, float] = {
 
 #: BT.601 luma weights on sRGB-encoded values, as the ``luma`` colour space defines.
 LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class Levels:
+    """How sample values map to the network's 0–1: ``network = (sample - offset) / span``.
+
+    Full range has ``offset = 0`` and ``span = full``; limited ("video", "TV")
+    range puts black at 16 and white at 235 on 8 bits (×256 on 16 bits), as
+    BT.601/709 Y'CbCr luma does. Results are always clamped to ``0..full``, so
+    a limited-range result may keep footroom and headroom values.
+    """
+
+    offset: float
+    span: float
+    full: float
+
+
+def levels(dtype: np.dtype, limited_range: bool = False) -> Levels:
+    """The ``Levels`` of ``dtype`` samples, full or limited range.
+
+    Raises:
+        InputError: limited range asked of a float dtype (floats are always 0–1).
+    """
+    dtype = np.dtype(dtype)
+    full = FULL_SCALE[dtype]
+    if not limited_range:
+        return Levels(0.0, full, full)
+    if dtype.kind == "f":
+        raise InputError(f"limited range applies to integer samples, not {dtype}")
+    shift = 0 if dtype == np.uint8 else 8
+    return Levels(float(16 << shift), float(219 << shift), full)
 
 
 def check_image(image: object) -> np.ndarray:
@@ -45,18 +78,19 @@ def check_image(image: object) -> np.ndarray:
     return image
 
 
-def quantize(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
+def quantize(values: np.ndarray, dtype: np.dtype, scale: Levels | None = None) -> np.ndarray:
     """Turn contiguous 0–1 float32 planes into ``dtype``, rounding and clamping.
 
-    ``values`` is overwritten (it is a scratch buffer in the core). Returns a
-    new array of ``dtype`` with the same shape.
+    ``values`` is overwritten (it is a scratch buffer in the core). ``scale``
+    gives the sample levels (default: full range). Returns a new array of
+    ``dtype`` with the same shape.
     """
     dtype = np.dtype(dtype)
-    full = np.float32(FULL_SCALE[dtype])
     if dtype.kind == "f":
         np.clip(values, 0.0, 1.0, out=values)
         return values.astype(dtype, copy=False)
-    values *= full
-    values += np.float32(0.5)
-    np.clip(values, 0.0, full, out=values)
+    scale = scale or levels(dtype)
+    values *= np.float32(scale.span)
+    values += np.float32(scale.offset + 0.5)
+    np.clip(values, 0.0, np.float32(scale.full), out=values)
     return values.astype(dtype)

@@ -207,14 +207,20 @@ class Sharpener:
         result = self._sharpen_checked(image, float(strength))
         return result if original_ndim == 3 else result[:, :, 0]
 
-    def sharpen_planes(self, planes: Sequence[np.ndarray], *, strength: float = 1.0) -> list[np.ndarray]:
-        """Sharpen an image given as separate planes (VapourSynth's layout).
+    def sharpen_planes(
+        self, planes: Sequence[np.ndarray], *, strength: float = 1.0, limited_range: bool = False
+    ) -> list[np.ndarray]:
+        """Sharpen an image given as separate planes (VapourSynth's layout, or a video frame's Y' plane).
 
         Args:
-            planes: 1 (gray) or 3 (R, G, B) ``H×W`` arrays of one shape and
-                dtype (uint8, uint16, float32 or float16; floats in 0–1).
-                Alpha is not a plane here: it needs no work.
+            planes: 1 (gray, or the Y' plane of a Y'CbCr frame) or 3 (R, G, B)
+                ``H×W`` arrays of one shape and dtype (uint8, uint16, float32 or
+                float16; floats in 0–1). Alpha is not a plane here: it needs no work.
             strength: as in ``sharpen``.
+            limited_range: integer samples in video levels (black 16, white 235
+                on 8 bits; ×256 on 16 bits), as camera and codec Y' planes are.
+                They are expanded to the network's 0–1 and compressed back; values
+                outside 16–235 survive the round trip when unchanged.
 
         Returns:
             New planes of the same shapes and dtype.
@@ -233,8 +239,9 @@ class Sharpener:
         if len({p.shape for p in checked}) != 1 or len({p.dtype for p in checked}) != 1:
             raise InputError(f"planes must share one shape and dtype, got {[(p.shape, str(p.dtype)) for p in planes]}")
         _check_strength(strength)
+        scale = pixels.levels(checked[0].dtype, bool(limited_range))
         result = [np.empty_like(p[:, :, 0]) for p in checked]
-        self._sharpen_planes([p[:, :, 0] for p in checked], result, float(strength))
+        self._sharpen_planes([p[:, :, 0] for p in checked], result, float(strength), scale)
         return result
 
     def _sharpen_checked(self, image: np.ndarray, strength: float) -> np.ndarray:
@@ -242,11 +249,14 @@ class Sharpener:
         result = np.empty_like(image)
         if image.shape[2] in (2, 4):
             result[:, :, color] = image[:, :, color]
-        self._sharpen_planes([image[:, :, k] for k in range(color)], [result[:, :, k] for k in range(color)], strength)
+        planes = [image[:, :, k] for k in range(color)]
+        self._sharpen_planes(planes, [result[:, :, k] for k in range(color)], strength, pixels.levels(image.dtype))
         return result
 
-    def _sharpen_planes(self, source: list[np.ndarray], target: list[np.ndarray], strength: float) -> None:
-        """Sharpen ``source`` planes (H×W views) into ``target`` planes (H×W views)."""
+    def _sharpen_planes(
+        self, source: list[np.ndarray], target: list[np.ndarray], strength: float, scale: pixels.Levels
+    ) -> None:
+        """Sharpen ``source`` planes (H×W views, samples in ``scale`` levels) into ``target`` planes (H×W views)."""
         if strength == 0.0:
             for src, dst in zip(source, target):
                 dst[...] = src
@@ -265,14 +275,17 @@ class Sharpener:
                         slice(col.keep_start - col.start, col.keep_stop - col.start),
                     )
                     out = [t[row.keep_start - m : row.keep_stop - m, col.keep_start - m : col.keep_stop - m] for t in target]
-                    self._window(window, keep, strength, out)
+                    self._window(window, keep, strength, out, scale)
         except KdsharpError:
             raise
         except Exception as exc:
             text = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
             raise RuntimeFailure(f"onnxruntime failed: {text}") from None
 
-    def _window(self, window: list[np.ndarray], keep: tuple[slice, slice], strength: float, target: list[np.ndarray]) -> None:
+    def _window(
+        self, window: list[np.ndarray], keep: tuple[slice, slice], strength: float, target: list[np.ndarray],
+        scale: pixels.Levels,
+    ) -> None:
         """Run one padded window (``color`` planes of h×w) and write its kept region into ``target`` planes.
 
         Conversions run in horizontal bands on the conversion threads (numpy
@@ -282,7 +295,7 @@ class Sharpener:
         wh, ww = window[0].shape
         state = self._runner.buffers((1, self.info.channels, wh, ww))
         batch = state["input"]
-        self._in_bands(0, wh, ww, lambda rows: self._fill([p[rows] for p in window], batch[0, :, rows]))
+        self._in_bands(0, wh, ww, lambda rows: self._fill([p[rows] for p in window], batch[0, :, rows], scale))
         output = self._runner.run(state)[0]
         ys, xs = keep
 
@@ -292,10 +305,10 @@ class Sharpener:
             out_rows = slice(rows.start - ys.start, rows.stop - ys.start)
             if luma_on_integer_rgb:
                 self._add_luma_change(output[0, rows], batch[0, 0, rows], [p[rows] for p in window], strength,
-                                      [t[out_rows] for t in target], xs)
+                                      [t[out_rows] for t in target], xs, scale)
                 return
-            values = self._blend(output[:, rows], batch[0, :, rows], [p[rows] for p in window], strength)
-            planes = pixels.quantize(values, target[0].dtype)
+            values = self._blend(output[:, rows], batch[0, :, rows], [p[rows] for p in window], strength, scale)
+            planes = pixels.quantize(values, target[0].dtype, scale)
             for k, plane in enumerate(target):
                 plane[out_rows] = planes[k, :, xs]
 
@@ -304,19 +317,19 @@ class Sharpener:
     @staticmethod
     def _add_luma_change(
         output: np.ndarray, before: np.ndarray, window: list[np.ndarray], strength: float,
-        target: list[np.ndarray], xs: slice,
+        target: list[np.ndarray], xs: slice, scale: pixels.Levels,
     ) -> None:
         """Luma model on integer RGB: add the rounded luma change to each plane in integers.
 
-        ``floor(p + d·full + 0.5) == p + floor(d·full + 0.5)`` for integer ``p``,
+        ``floor(p + d·span + 0.5) == p + floor(d·span + 0.5)`` for integer ``p``,
         so this equals the float path exactly while moving half the bytes.
         """
         dtype = window[0].dtype
-        full = pixels.FULL_SCALE[dtype]
+        full = scale.full
         wide = np.int16 if dtype == np.uint8 else np.int32
         delta = output.astype(np.float32)
         delta -= before
-        delta *= np.float32(strength * full)
+        delta *= np.float32(strength * scale.span)
         delta += np.float32(0.5)
         np.floor(delta, out=delta)
         change = delta.astype(wide)
@@ -341,26 +354,35 @@ class Sharpener:
         for future in [self._pool.submit(work, band) for band in bands]:
             future.result()
 
-    def _fill(self, window: list[np.ndarray], planes: np.ndarray) -> None:
-        """Write ``window`` planes (h×w, image dtype) into the network's ``planes`` (channels×h×w, 0–1)."""
+    def _fill(self, window: list[np.ndarray], planes: np.ndarray, levels: pixels.Levels) -> None:
+        """Write ``window`` planes (h×w, samples in ``levels``) into the network's ``planes`` (channels×h×w, 0–1)."""
         channels, color = planes.shape[0], len(window)
-        scale = np.float32(1.0 / pixels.FULL_SCALE[window[0].dtype])
+        scale = np.float32(1.0 / levels.span)
+        shift = np.float32(levels.offset / levels.span)
         if channels == color:
             for k in range(color):
                 planes[k] = window[k]
             planes *= scale
+            if shift:
+                planes -= shift
         elif channels == 3:  # gray image, RGB model
             planes[0] = window[0]
             planes[0] *= scale
+            if shift:
+                planes[0] -= shift
             planes[1] = planes[0]
             planes[2] = planes[0]
-        else:  # RGB image, luma model
+        else:  # RGB image, luma model (the weights sum to 1, so the shift applies once)
             weights = pixels.LUMA_WEIGHTS * scale
             np.multiply(window[0], weights[0], out=planes[0], casting="unsafe")
             planes[0] += window[1] * weights[1]
             planes[0] += window[2] * weights[2]
+            if shift:
+                planes[0] -= shift
 
-    def _blend(self, output: np.ndarray, before: np.ndarray, window: list[np.ndarray], strength: float) -> np.ndarray:
+    def _blend(
+        self, output: np.ndarray, before: np.ndarray, window: list[np.ndarray], strength: float, levels: pixels.Levels
+    ) -> np.ndarray:
         """Mix the network's ``output`` planes with the input by ``strength``.
 
         Returns ``color×h×w`` float32 planes in 0–1 (unclamped); may reuse ``output``.
@@ -379,5 +401,5 @@ class Sharpener:
             return (before32 + s * (values.mean(axis=0) - before32))[None]
         # luma model on RGB: the luma change added to every plane keeps the chroma
         delta = s * (values[0] - before32)
-        scale = np.float32(1.0 / pixels.FULL_SCALE[window[0].dtype])
-        return np.stack([plane * scale + delta for plane in window])
+        scale, shift = np.float32(1.0 / levels.span), np.float32(levels.offset / levels.span)
+        return np.stack([plane * scale - shift + delta for plane in window])

@@ -312,6 +312,31 @@ class TestPlanes:
             np.testing.assert_array_equal(a, b)
             assert a is not b
 
+    def test_limited_range_plane_is_sharpened_in_full_range(self, tiny_luma_model: Path) -> None:
+        s = Sharpener(tiny_luma_model, config=RuntimeConfig(threads=1))
+        full = smooth_image(48, 64)[:, :, 0]
+        (expected,) = s.sharpen_planes([full.astype(np.float32) / 255], strength=1.3)
+        limited = np.round(16 + full.astype(np.float64) * 219 / 255).astype(np.uint8)
+        (out,) = s.sharpen_planes([limited], strength=1.3, limited_range=True)
+        want = np.floor(16 + expected.astype(np.float64) * 219 + 0.5)
+        inside = (expected > 0) & (expected < 1)  # full range clips there; video levels keep the over/undershoot
+        assert inside.mean() > 0.8
+        # the only difference is the 8-bit rounding of the limited-range input
+        assert np.abs(out.astype(np.int16) - want)[inside].max() <= 1
+        assert (out[~inside] > 235).any() or (out[~inside] < 16).any()
+        assert np.abs(out.astype(np.int16) - limited).max() > 3  # it really sharpened
+
+    @pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+    def test_limited_range_round_trip_keeps_foot_and_headroom(self, dtype: type, tmp_path: Path) -> None:
+        plane = np.linspace(0, np.iinfo(dtype).max, 40 * 52).reshape(40, 52).astype(dtype)
+        identity = Sharpener(write_model(tmp_path / "id.onnx", channels=1, gain=0.0), config=RuntimeConfig(threads=1))
+        (out,) = identity.sharpen_planes([plane], strength=1.0, limited_range=True)
+        np.testing.assert_array_equal(out, plane)
+
+    def test_limited_range_needs_integer_samples(self, sharpener: Sharpener) -> None:
+        with pytest.raises(InputError, match="limited range applies to integer samples"):
+            sharpener.sharpen_planes([np.zeros((8, 8), np.float32)], limited_range=True)
+
     @pytest.mark.parametrize(
         "planes, words",
         [
