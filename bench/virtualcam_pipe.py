@@ -154,21 +154,22 @@ def main() -> None:
                 pipes.append(run_pipe(sharpener, video, realtime=False, fps=1000.0)[0])
             core, pipe_fps = max(cores), max(pipes)
             ratio = float(np.median([p / c for p, c in zip(pipes, cores, strict=True)]))
+            layout = run_pipe(sharpener, video, realtime=False, fps=1000.0)[1].layout
             live_fps = min(30.0, core)
             _, live = run_pipe(sharpener, video, realtime=True, fps=live_fps)
             lat = sorted(live.stats.all_latencies)
             rows.append(
-                (name, core, pipe_fps, ratio, live_fps, live.stats.sent, live.stats.dropped,
+                (name, layout, core, pipe_fps, ratio, live_fps, live.stats.sent, live.stats.dropped,
                  1000 * sum(lat) / len(lat), 1000 * lat[int(0.95 * (len(lat) - 1))])
             )  # fmt: skip
     print()
     print(
-        "| res | core fps (best) | pipe fps (best) | pipe/core (median of pairs; goal >= 0.95) | live source fps | live sent | live dropped | latency mean ms | latency p95 ms |"
+        "| res | pipe layout | core fps (best) | pipe fps (best) | pipe/core (median of pairs; goal >= 0.95) | live source fps | live sent | live dropped | latency mean ms | latency p95 ms |"
     )
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for name, core, pipe_fps, ratio, live_fps, sent, dropped, mean, p95 in rows:
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for name, layout, core, pipe_fps, ratio, live_fps, sent, dropped, mean, p95 in rows:
         print(
-            f"| {name} | {core:.1f} | {pipe_fps:.1f} | {ratio:.3f} | {live_fps:.1f} | {sent} | {dropped} | {mean:.1f} | {p95:.1f} |"
+            f"| {name} | {layout} | {core:.1f} | {pipe_fps:.1f} | {ratio:.3f} | {live_fps:.1f} | {sent} | {dropped} | {mean:.1f} | {p95:.1f} |"
         )
 
 

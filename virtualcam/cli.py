@@ -92,9 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--pixel-format",
-        choices=sorted(pixel_formats.PIXEL_FORMATS),
-        default="rgb",
-        help="pixel format sent to the virtual camera; default rgb",
+        choices=["auto", *sorted(pixel_formats.PIXEL_FORMATS)],
+        default="auto",
+        help="pixel format sent to the virtual camera; default auto: i420 (what meeting apps read) when both sides are even, else rgb",
     )
     parser.add_argument(
         "--strength", type=strength_arg, default=1.0, help="0 = unchanged, 1 = the model, up to 2; default 1"
@@ -167,7 +167,6 @@ class StatsLine:
 
 def run(args: argparse.Namespace) -> int:
     """Set up the source, core, outputs and pipe from parsed arguments, and run until the end."""
-    fmt = pixel_formats.PIXEL_FORMATS[args.pixel_format]
     use_camera = args.camera.lower() != "none"
     if args.record is not None and (problem := recording.check_target(args.record)):
         raise UsageError(problem)
@@ -194,7 +193,8 @@ def run(args: argparse.Namespace) -> int:
     recorder: recording.Recorder | None = None
     source = VideoSource(spec, size=args.resolution, fps=args.fps, realtime=args.realtime)
     try:
-        sharpener = Sharpener(model=args.model, config=RuntimeConfig(threads=args.threads))
+        # No busy-waiting: capture and output threads need the cores between inference runs.
+        sharpener = Sharpener(model=args.model, config=RuntimeConfig(threads=args.threads, spin=False))
         first = first_frame(source, args.reconnect)
         if first is None:
             return EXIT_OK  # Ctrl-C while waiting for the source
@@ -202,6 +202,7 @@ def run(args: argparse.Namespace) -> int:
         out_size = (2 * width if args.side_by_side else width, height)
         fps = args.fps or source.fps
         if use_camera:
+            fmt = pixel_formats.choose(args.pixel_format, *out_size)
             if problem := pixel_formats.check_size(fmt, *out_size):
                 raise UsageError(f"{problem}; choose --resolution or --pixel-format rgb")
             backend = None if args.camera.lower() == "auto" else args.camera

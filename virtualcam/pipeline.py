@@ -11,7 +11,9 @@ For a file the queues block instead, so every frame goes through. The output
 thread sends each frame to every output, then lets the camera pace it with
 ``pyvirtualcam.Camera.sleep_until_next_frame``.
 
-The pipe does no pixel maths: ``Sharpener.sharpen`` (the core) does it all.
+Frames travel as ``pictures.Picture``: RGB, or I420 when the model is luma
+and a camera takes a 4:2:0 format (``choose_layout``); each output asks for the
+layout it needs. The pipe does no pixel maths: the core does it all.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import numpy as np
 from pyvirtualcam import Camera
 
 from kdsharp_cam import pixel_formats
+from kdsharp_cam.pictures import I420, LAYOUTS, RGB, Picture, join_i420, side_by_side, split_i420
 from kdsharp_cam.recording import Recorder
 from kdsharp_cam.sources import VideoSource
 from kdsharp_cam.stats import PipeStats
@@ -43,12 +46,19 @@ class Sharpens(Protocol):
 
     def sharpen(self, image: np.ndarray, *, strength: float = 1.0) -> np.ndarray: ...
 
+    def sharpen_planes(
+        self, planes: Sequence[np.ndarray], *, strength: float = 1.0, limited_range: bool = False
+    ) -> list[np.ndarray]: ...
+
 
 class Output(Protocol):
     """Where finished frames go."""
 
-    def send(self, frame: np.ndarray) -> None:
-        """Take one ``H×W×3`` uint8 RGB frame."""
+    #: the layout this output sends without converting (``pictures.RGB`` or ``pictures.I420``)
+    layout: str
+
+    def send(self, picture: Picture) -> None:
+        """Take one frame."""
 
     def pace(self) -> None:
         """Wait until the next frame is due (no-op for outputs without a clock)."""
@@ -62,9 +72,10 @@ class CameraOutput:
 
     def __init__(self, camera: Camera) -> None:
         self.camera = camera
+        self.layout = I420 if camera.fmt in pixel_formats.FOUR_TWO_ZERO else RGB
 
-    def send(self, frame: np.ndarray) -> None:
-        self.camera.send(pixel_formats.from_rgb(frame, self.camera.fmt))
+    def send(self, picture: Picture) -> None:
+        self.camera.send(pixel_formats.for_camera(picture, self.camera.fmt))
 
     def pace(self) -> None:
         self.camera.sleep_until_next_frame()
@@ -76,11 +87,13 @@ class CameraOutput:
 class RecordOutput:
     """``--record``: frames appended to a ``Recorder``; finalised by ``close``."""
 
+    layout = RGB
+
     def __init__(self, recorder: Recorder) -> None:
         self.recorder = recorder
 
-    def send(self, frame: np.ndarray) -> None:
-        self.recorder.write(frame)
+    def send(self, picture: Picture) -> None:
+        self.recorder.write(picture.rgb())
 
     def pace(self) -> None:
         pass
@@ -92,20 +105,23 @@ class RecordOutput:
 class LatestFrame:
     """Keeps only the newest frame, for a viewer that runs on its own clock (the preview)."""
 
+    layout = RGB
+
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.frame: np.ndarray | None = None
+        self.frame: Picture | None = None
         self.serial = 0
 
-    def send(self, frame: np.ndarray) -> None:
+    def send(self, picture: Picture) -> None:
         with self.lock:
-            self.frame = frame
+            self.frame = picture
             self.serial += 1
 
     def take(self, seen: int) -> tuple[np.ndarray | None, int]:
-        """Return the newest frame if its serial is newer than ``seen`` (else ``None``) and the serial."""
+        """Return the newest frame (``H×W×3`` RGB) if its serial is newer than ``seen`` (else ``None``) and the serial."""
         with self.lock:
-            return (self.frame if self.serial != seen else None), self.serial
+            picture, serial = (self.frame if self.serial != seen else None), self.serial
+        return (None if picture is None else picture.rgb()), serial
 
     def pace(self) -> None:
         pass
@@ -127,6 +143,7 @@ class PipeSettings:
         reconnect: when a live source stops, reopen it every ``reconnect_delay``
             seconds instead of stopping.
         reconnect_delay: seconds between reconnection attempts.
+        layout: how frames travel: ``"rgb"``, ``"i420"``, or ``"auto"`` (see ``choose_layout``).
     """
 
     strength: float = 1.0
@@ -135,6 +152,27 @@ class PipeSettings:
     max_frames: int | None = None
     reconnect: bool = False
     reconnect_delay: float = 1.0
+    layout: str = "auto"
+
+
+def choose_layout(setting: str, sharpener: Sharpens, outputs: Sequence[Output], size: tuple[int, int]) -> str:
+    """The layout frames travel in.
+
+    ``auto`` picks I420 when the model is luma (it only changes Y'), some output
+    takes a 4:2:0 format, and both sides are even; RGB otherwise. An RGB model
+    in I420 still works (through RGB), only slower.
+    """
+    if setting != "auto":
+        if setting not in LAYOUTS:
+            raise ValueError(f"layout must be auto or one of {LAYOUTS}, got {setting!r}")
+        if setting == I420 and (size[0] % 2 or size[1] % 2):
+            raise ValueError(f"layout i420 needs even sides, got {size[0]}x{size[1]}")
+        return setting
+    info = getattr(sharpener, "info", None)
+    luma = getattr(info, "channels", 3) == 1
+    even = size[0] % 2 == 0 and size[1] % 2 == 0
+    wants = any(getattr(output, "layout", RGB) == I420 for output in outputs)
+    return I420 if luma and even and wants else RGB
 
 
 @dataclass
@@ -144,14 +182,14 @@ class Frame:
     Attributes:
         index: position in the source (0-based, counting every captured frame).
         captured: ``time.perf_counter()`` when it left the source.
-        original: ``H×W×3`` uint8 RGB as captured.
+        original: the frame as captured.
         shown: what the outputs receive (sharpened, or side by side).
     """
 
     index: int
     captured: float
-    original: np.ndarray
-    shown: np.ndarray | None = field(default=None, repr=False)
+    original: Picture
+    shown: Picture | None = field(default=None, repr=False)
 
 
 class Pipe:
@@ -184,6 +222,8 @@ class Pipe:
         self.stats = stats or PipeStats()
         self.notify = notify
         self.live = source.live
+        self.layout = choose_layout(settings.layout, sharpener, self.outputs, source.size or (1, 1))
+        self.luma_planes = self.layout == I420 and getattr(getattr(sharpener, "info", None), "channels", 3) == 1
         self.q_in: queue.Queue[Frame | None] = queue.Queue(settings.queue_size)
         self.q_out: queue.Queue[Frame | None] = queue.Queue(settings.queue_size)
         self.sharpening = threading.Event()
@@ -283,7 +323,7 @@ class Pipe:
                 continue
         return END
 
-    def reopen(self) -> np.ndarray | None:
+    def reopen(self) -> Picture | None:
         """Reopen a lost live source until it delivers a frame or the pipe stops."""
         self.notify(
             f"source {self.source.spec.text} lost; reconnecting every {self.settings.reconnect_delay:g} s (Ctrl-C to stop)"
@@ -293,7 +333,7 @@ class Pipe:
                 self.source.open()
             except Exception:  # noqa: BLE001 - SourceError or an OpenCV error: try again later
                 continue
-            frame = self.source.read()
+            frame = self.source.read_picture(self.layout)
             if frame is not None:
                 self.notify(f"source {self.source.spec.text} is back")
                 return frame
@@ -301,7 +341,7 @@ class Pipe:
 
     def capture_loop(self, first: np.ndarray) -> None:
         """Capture thread: read frames and queue them, until the source ends or the pipe stops."""
-        frame: np.ndarray | None = first
+        frame: Picture | None = Picture(first, RGB)
         index = 0
         while not self.stopping.is_set():
             if frame is None:
@@ -318,7 +358,7 @@ class Pipe:
                 if self.end_reason is None:
                     self.end_reason = FRAME_LIMIT
                 break
-            frame = self.source.read()
+            frame = self.source.read_picture(self.layout)
         self.put(self.q_in, END)
 
     def inference_loop(self) -> None:
@@ -326,13 +366,22 @@ class Pipe:
         while (item := self.get(self.q_in)) is not END:
             if self.sharpening.is_set():
                 started = time.perf_counter()
-                sharpened = self.sharpener.sharpen(item.original, strength=self.settings.strength)
+                sharpened = self.sharpen(item.original)
                 self.stats.inferred(time.perf_counter() - started)
             else:
                 sharpened = item.original
-            item.shown = np.concatenate((item.original, sharpened), axis=1) if self.settings.side_by_side else sharpened
+            item.shown = side_by_side(item.original, sharpened) if self.settings.side_by_side else sharpened
             self.put(self.q_out, item)
         self.put(self.q_out, END)
+
+    def sharpen(self, picture: Picture) -> Picture:
+        """The core's result for one frame: the Y' plane alone in I420 with a luma model, RGB otherwise."""
+        strength = self.settings.strength
+        if self.luma_planes:
+            y, u, v = split_i420(picture.i420())
+            (sharp_y,) = self.sharpener.sharpen_planes([y], strength=strength, limited_range=True)
+            return Picture(join_i420(sharp_y, u, v), I420)
+        return Picture(self.sharpener.sharpen(picture.rgb(), strength=strength), RGB)
 
     def output_loop(self) -> None:
         """Output thread: hand each finished frame to every output, then let them pace."""

@@ -13,6 +13,8 @@ import cv2
 import numpy as np
 from pyvirtualcam import PixelFormat
 
+from kdsharp_cam.pictures import Picture
+
 #: CLI name -> pyvirtualcam pixel format.
 PIXEL_FORMATS: dict[str, PixelFormat] = {
     "rgb": PixelFormat.RGB,
@@ -23,9 +25,24 @@ PIXEL_FORMATS: dict[str, PixelFormat] = {
     "uyvy": PixelFormat.UYVY,
 }
 
+#: Formats a frame held in I420 reaches without a trip through RGB.
+FOUR_TWO_ZERO = frozenset({PixelFormat.I420, PixelFormat.NV12})
+
 #: Formats with subsampled chroma need even frame sides.
 NEEDS_EVEN_WIDTH = frozenset({PixelFormat.I420, PixelFormat.NV12, PixelFormat.YUYV, PixelFormat.UYVY})
 NEEDS_EVEN_HEIGHT = frozenset({PixelFormat.I420, PixelFormat.NV12})
+
+
+def choose(name: str, width: int, height: int) -> PixelFormat:
+    """The pixel format for ``--pixel-format name``: ``auto`` is I420 when both sides are even, RGB otherwise.
+
+    I420 is what v4l2loopback consumers (Chrome, Zoom, Teams) read, and
+    pyvirtualcam would convert RGB to it anyway; sent as I420, a luma model's
+    frames never leave Y'CbCr (see ``pictures``).
+    """
+    if name == "auto":
+        return PixelFormat.I420 if check_size(PixelFormat.I420, width, height) is None else PixelFormat.RGB
+    return PIXEL_FORMATS[name]
 
 
 def check_size(fmt: PixelFormat, width: int, height: int) -> str | None:
@@ -56,17 +73,30 @@ def from_rgb(rgb: np.ndarray, fmt: PixelFormat) -> np.ndarray:
         return cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_YUY2)
     if fmt is PixelFormat.UYVY:
         return cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_UYVY)
-    i420 = cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420)
+    if fmt in (PixelFormat.I420, PixelFormat.NV12):
+        return from_i420(cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420), fmt)
+    raise ValueError(f"unsupported pixel format {fmt}")
+
+
+def from_i420(i420: np.ndarray, fmt: PixelFormat) -> np.ndarray:
+    """An I420 block (``(H·3/2)×W``) as ``fmt``, which must be I420 or NV12."""
     if fmt is PixelFormat.I420:
         return i420
-    if fmt is PixelFormat.NV12:
-        h, w = rgb.shape[:2]
-        luma = h * w
-        flat = i420.reshape(-1)
-        nv12 = np.empty_like(flat)
-        nv12[:luma] = flat[:luma]
-        # NV12 is I420 with the U and V planes interleaved (U first).
-        nv12[luma::2] = flat[luma : luma + luma // 4]
-        nv12[luma + 1 :: 2] = flat[luma + luma // 4 :]
-        return nv12.reshape(i420.shape)
-    raise ValueError(f"unsupported pixel format {fmt}")
+    if fmt is not PixelFormat.NV12:
+        raise ValueError(f"from_i420 makes I420 or NV12, not {fmt}")
+    rows, w = i420.shape
+    luma = rows * 2 // 3 * w
+    flat = i420.reshape(-1)
+    nv12 = np.empty_like(flat)
+    nv12[:luma] = flat[:luma]
+    # NV12 is I420 with the U and V planes interleaved (U first).
+    nv12[luma::2] = flat[luma : luma + luma // 4]
+    nv12[luma + 1 :: 2] = flat[luma + luma // 4 :]
+    return nv12.reshape(i420.shape)
+
+
+def for_camera(picture: Picture, fmt: PixelFormat) -> np.ndarray:
+    """What ``Camera.send`` takes for ``fmt``, from whichever layout ``picture`` holds (4:2:0 formats from I420)."""
+    if fmt in (PixelFormat.I420, PixelFormat.NV12):
+        return from_i420(picture.i420(), fmt)
+    return from_rgb(picture.rgb(), fmt)

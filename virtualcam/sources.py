@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 
 from kdsharp_cam.errors import SourceError
+from kdsharp_cam.pictures import I420, RGB, Picture, i420_from_bgr
 
 DEFAULT_FPS = 30.0
 
@@ -163,6 +164,11 @@ class VideoSource:
 
     def read(self) -> np.ndarray | None:
         """Return the next frame (``H×W×3`` uint8 RGB), or ``None`` when the source ended or failed."""
+        picture = self.read_picture(RGB)
+        return None if picture is None else picture.rgb()
+
+    def read_picture(self, layout: str) -> Picture | None:
+        """Return the next frame as a ``Picture`` in ``layout`` (converted once, straight from the decoder's BGR)."""
         if self.capture is None:
             return None
         if self.realtime and self.spec.kind == "file":
@@ -174,13 +180,14 @@ class VideoSource:
         if not ok or bgr is None or bgr.ndim != 3 or bgr.shape[2] not in (3, 4):
             return None
         self.frames_read += 1
-        rgb = cv2.cvtColor(bgr, cv2.COLOR_BGRA2RGB if bgr.shape[2] == 4 else cv2.COLOR_BGR2RGB)
-        height, width = rgb.shape[:2]
+        height, width = bgr.shape[:2]
         if self.size is None:
             self.size = (width, height)
         elif (width, height) != self.size:
-            rgb = cv2.resize(rgb, self.size, interpolation=cv2.INTER_AREA)
-        return rgb
+            bgr = cv2.resize(bgr, self.size, interpolation=cv2.INTER_AREA)
+        if layout == I420:
+            return Picture(i420_from_bgr(bgr), I420)
+        return Picture(cv2.cvtColor(bgr, cv2.COLOR_BGRA2RGB if bgr.shape[2] == 4 else cv2.COLOR_BGR2RGB), RGB)
 
     def close(self) -> None:
         """Release the capture (safe to call twice)."""

@@ -187,7 +187,7 @@ class TestLiveRun:
         record.parent.mkdir()
         child = with_capture_backend(
             long_video.path, "--realtime", "--model", tiny_model, "--camera", capture_backend.NAME,
-            "--device", capture_dir, "--side-by-side", "--record", record, "--stats", "0.2",
+            "--device", capture_dir, "--pixel-format", "rgb", "--side-by-side", "--record", record, "--stats", "0.2",
             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )  # fmt: skip
         try:
@@ -257,7 +257,9 @@ class TestStreams:
         )  # fmt: skip
         server = None
         try:
-            time.sleep(1.5)
+            first = child.stderr.readline()  # the server is started only once the child said it waits
+            assert "waiting for it (--reconnect)" in first, first
+            time.sleep(1.0)
             assert child.poll() is None  # still waiting, not failed
             server = stream_server(long_video.path, port)
             _, stderr = child.communicate(timeout=30)
@@ -267,7 +269,7 @@ class TestStreams:
                 server.kill()
                 server.wait()
         assert child.returncode == 0, stderr
-        assert "waiting for it (--reconnect)" in stderr and "is up" in stderr
+        assert "is up" in stderr
         assert 1 <= count_frames(out) <= 10
 
 
@@ -295,6 +297,7 @@ def display() -> str:
 
 class TestPreview:
     def test_window_shows_frames_and_keys_work(self, display, monkeypatch) -> None:
+        from kdsharp_cam.pictures import RGB, Picture
         from kdsharp_cam.pipeline import LatestFrame
         from kdsharp_cam.preview import Preview
 
@@ -306,7 +309,7 @@ class TestPreview:
         )
         try:
             frame = np.ascontiguousarray(data.astronaut()[200:264, 200:296])
-            latest.send(frame)
+            latest.send(Picture(frame, RGB))
             preview.refresh()
             assert (preview.photo.width(), preview.photo.height()) == (96, 64)
             for x, y in ((0, 0), (50, 30), (95, 63)):

@@ -11,6 +11,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from pyvirtualcam import PixelFormat
@@ -31,6 +32,7 @@ from kdsharp_cam.pipeline import (
     RecordOutput,
 )
 from kdsharp_cam.errors import SourceError
+from kdsharp_cam.pictures import I420, RGB, join_i420, split_i420
 from kdsharp_cam.recording import Recorder
 from kdsharp_cam.sources import VideoSource, parse_source
 from kdsharp_cam.virtual_camera import open_camera
@@ -130,6 +132,47 @@ class TestFileSource:
             assert capture.frames[0].shape == (64, 96, 3)
         if fmt is PixelFormat.BGR:
             assert np.array_equal(capture.frames[0][..., ::-1], sharpener.sharpen(pan_video.frames[0]))
+
+    @pytest.mark.parametrize("fmt", [PixelFormat.I420, PixelFormat.NV12])
+    def test_luma_model_sharpens_the_y_plane_in_video_levels(self, fmt, pan_video, tiny_luma_model, capture_dir) -> None:
+        luma = Sharpener(model=tiny_luma_model, config=CPU)
+        pipe, capture = run_pipe(str(pan_video.path), luma, capture_dir, fmt=fmt, settings=PipeSettings(strength=1.5))
+        assert pipe.layout == I420 and pipe.luma_planes
+        assert len(capture.frames) == len(pan_video.frames)
+        for sent, source_frame in zip(capture.frames, pan_video.frames, strict=True):
+            y, u, v = split_i420(cv2.cvtColor(cv2.cvtColor(source_frame, cv2.COLOR_RGB2BGR), cv2.COLOR_BGR2YUV_I420))
+            (sharp_y,) = luma.sharpen_planes([y], strength=1.5, limited_range=True)
+            assert not np.array_equal(sharp_y, y)
+            assert np.array_equal(sent, pixel_formats.from_i420(join_i420(sharp_y, u, v), fmt))
+        # the Y'CbCr path and the RGB path of the core agree up to 4:2:0 chroma and rounding
+        via_rgb = cv2.cvtColor(luma.sharpen(pan_video.frames[0], strength=1.5), cv2.COLOR_RGB2YUV_I420)
+        i420 = capture.frames[0] if fmt is PixelFormat.I420 else None
+        if i420 is not None:
+            diff = np.abs(split_i420(i420)[0].astype(int) - split_i420(via_rgb)[0])
+            # (only where RGB clipping at 0/255 differs from the kept video headroom do they part more)
+            assert diff.mean() < 1.0 and np.percentile(diff, 99) <= 3
+
+    def test_luma_model_side_by_side_in_i420(self, pan_video, tiny_luma_model, capture_dir) -> None:
+        luma = Sharpener(model=tiny_luma_model, config=CPU)
+        settings = PipeSettings(side_by_side=True)
+        pipe, capture = run_pipe(str(pan_video.path), luma, capture_dir, fmt=PixelFormat.I420, settings=settings)
+        assert pipe.layout == I420 and capture.width == 2 * 96
+        for sent, source_frame in zip(capture.frames, pan_video.frames, strict=True):
+            source_i420 = cv2.cvtColor(cv2.cvtColor(source_frame, cv2.COLOR_RGB2BGR), cv2.COLOR_BGR2YUV_I420)
+            (sharp_y,) = luma.sharpen_planes([split_i420(source_i420)[0]], limited_range=True)
+            y, u, v = split_i420(sent)
+            sy, su, sv = split_i420(source_i420)
+            assert np.array_equal(y[:, :96], sy) and np.array_equal(y[:, 96:], sharp_y)
+            assert np.array_equal(u[:, :48], su) and np.array_equal(u[:, 48:], su)
+            assert np.array_equal(v[:, :48], sv) and np.array_equal(v[:, 48:], sv)
+
+    def test_rgb_layout_is_kept_for_rgb_cameras_and_rgb_models(self, pan_video, tiny_luma_model, sharpener, capture_dir) -> None:
+        luma = Sharpener(model=tiny_luma_model, config=CPU)
+        pipe, capture = run_pipe(str(pan_video.path), luma, capture_dir, fmt=PixelFormat.RGB)
+        assert pipe.layout == RGB
+        assert np.array_equal(capture.frames[3], luma.sharpen(pan_video.frames[3]))
+        pipe, _ = run_pipe(str(pan_video.path), sharpener, capture_dir, fmt=PixelFormat.I420)
+        assert pipe.layout == RGB
 
     def test_side_by_side_and_strength(self, pan_video, sharpener, capture_dir) -> None:
         settings = PipeSettings(side_by_side=True, strength=0.5)
