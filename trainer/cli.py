@@ -154,6 +154,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     cfg = ExportConfig(
         checkpoint=args.checkpoint, out=args.out, opset=args.opset, fp16=args.fp16, int8=args.int8,
         calib_dir=args.calib, calib_crops=args.calib_crops, use_ema=not args.raw_weights,
+        evaluation=args.evaluation, evaluation_method=args.evaluation_method,
     )
     for line in export_checkpoint(cfg):
         print(line)
@@ -205,6 +206,8 @@ def make_parser() -> argparse.ArgumentParser:
     e.add_argument("--calib", default="data/photos/train", help="images for int8 calibration")
     e.add_argument("--calib-crops", type=int, default=32)
     e.add_argument("--raw-weights", action="store_true", help="export raw weights, not the EMA")
+    e.add_argument("--evaluation", default="", help="results.json of kdsharp-train evaluate: embed this model's scores")
+    e.add_argument("--evaluation-method", default="", help="its row name (default: 'student: <run>/<file>.json')")
     e.add_argument(
         "--teacher-files", action="store_true",
         help="write <out>/teacher.safetensors + teacher.json (EMA weights, for distillation) instead of ONNX",
@@ -228,6 +231,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
     from .checkpoint import CheckpointError
     from .datasets import DatasetError
+    from .export import ExportError
     from .photos import PhotoSourceError
 
     try:
@@ -240,7 +244,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "bank":
             return _cmd_bank(args)
         return _cmd_evaluate(args)
-    except (UsageError, DatasetError, CheckpointError, PhotoSourceError, KeyError, ValueError, TypeError, FileNotFoundError) as e:
+    except (UsageError, DatasetError, CheckpointError, ExportError, PhotoSourceError, KeyError, ValueError, TypeError, FileNotFoundError) as e:
         msg = str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)
         print(f"kdsharp-train {args.command}: error: {msg}", file=sys.stderr)
         return 2

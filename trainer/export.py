@@ -63,6 +63,11 @@ class ExportConfig:
         parity_tol: max abs difference allowed between fp32 ONNX and torch.
         seed: seeds the parity inputs and calibration crops.
         update_sums: write the checksum line when ``out`` is inside ``weights/``.
+        evaluation: a ``kdsharp-train evaluate`` ``results.json`` whose row for
+            this model goes into the metadata (``metrics.evaluation``), so the
+            model carries its model-card numbers ('' = none).
+        evaluation_method: that row's name; '' = the checkpoint as ``evaluate``
+            labels it (``student: <run>/<file>.json``).
     """
 
     checkpoint: str
@@ -77,6 +82,38 @@ class ExportConfig:
     parity_tol: float = 1e-4
     seed: int = 0
     update_sums: bool = True
+    evaluation: str = ""
+    evaluation_method: str = ""
+
+
+def evaluation_summary(results_json: str, method: str) -> dict[str, Any]:
+    """One method's scores from an evaluation ``results.json``, with its gains over the baselines.
+
+    Returns:
+        ``{"data", "max_side", "mean_psnr", "mean_ssim", "delta_vs_usm_db",
+        "delta_vs_teacher_db" (when a teacher was scored), "psnr": {degradation: dB}}``.
+
+    Raises:
+        ExportError: no row of that name (the message lists the rows).
+    """
+    body = json.loads(Path(results_json).read_text())
+    rows = {row["name"]: row for row in body["methods"]}
+    if method not in rows:
+        raise ExportError(f"{results_json} has no method {method!r}; it has {sorted(rows)}")
+    row = rows[method]
+    usm = rows["unsharp (tuned)"]["mean"]["psnr"]
+    teachers = [r for name, r in rows.items() if name.startswith("teacher")]
+    summary: dict[str, Any] = {
+        "data": Path(body["config"]["data"]).name,
+        "max_side": body["config"]["max_side"],
+        "mean_psnr": round(row["mean"]["psnr"], 3),
+        "mean_ssim": round(row["mean"]["ssim"], 4),
+        "delta_vs_usm_db": round(row["mean"]["psnr"] - usm, 3),
+        "psnr": {d: round(v["psnr"], 3) for d, v in row["per"].items()},
+    }
+    if teachers:
+        summary["delta_vs_teacher_db"] = round(row["mean"]["psnr"] - teachers[0]["mean"]["psnr"], 3)
+    return summary
 
 
 class _Aligned(nn.Module):
@@ -262,6 +299,10 @@ def export_checkpoint(cfg: ExportConfig) -> list[str]:
     out = Path(cfg.out)
     base = out.name.removesuffix(".onnx")
     metrics = {k: v for k, v in meta.get("metrics", {}).items() if k in ("psnr", "ssim", "per")}
+    if cfg.evaluation:
+        ckpt = Path(cfg.checkpoint)
+        method = cfg.evaluation_method or f"student: {ckpt.parent.name}/{ckpt.name}"
+        metrics["evaluation"] = evaluation_summary(cfg.evaluation, method)
     common = dict(
         architecture=net.architecture, size_multiple=multiple,
         color_space="luma" if channels == 1 else "rgb", receptive_radius=int(net.receptive_radius),

