@@ -113,7 +113,7 @@ class Sharpener:
 
     Args:
         model: ``None`` for the default shipped model, a shipped name
-            (``"fast"``, ``"hq"``, ``"nokd"``), or a path to a kdsharp ``.onnx``.
+            (``"fast"``, ``"nokd"``), or a path to a kdsharp ``.onnx``.
         config: runtime settings (providers, threads, tiles).
 
     Raises:

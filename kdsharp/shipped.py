@@ -11,7 +11,6 @@ from pathlib import Path
 #: name -> path relative to the weights folder.
 SHIPPED_MODELS: dict[str, str] = {
     "fast": "kdsharp-fast.onnx",
-    "hq": "kdsharp-hq.onnx",
     "nokd": "ablation/student_nokd.onnx",
 }
 DEFAULT_MODEL = "fast"

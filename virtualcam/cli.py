@@ -99,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--strength", type=strength_arg, default=1.0, help="0 = unchanged, 1 = the model, up to 2; default 1"
     )
-    parser.add_argument("--model", help="shipped model name (fast, hq) or .onnx path; default: the shipped default")
+    parser.add_argument("--model", help="shipped model name (fast, nokd) or .onnx path; default: the shipped default")
     parser.add_argument("--threads", type=positive_int, help="CPU threads for inference; default: onnxruntime's choice")
     parser.add_argument(
         "--preview", action="store_true", help="show a window with what is sent (s/space: toggle, q: quit)"

@@ -68,7 +68,7 @@ def strength_arg(text: str) -> float:
 def add_runtime_options(parser: argparse.ArgumentParser, *, tile: bool = True) -> None:
     """Add ``--model``, ``--providers``, ``--threads``, ``--tile`` and ``--verbose``."""
     group = parser.add_argument_group("model and runtime")
-    group.add_argument("--model", default=None, help="shipped model name (fast, hq, nokd) or path to a kdsharp .onnx (default: fast)")
+    group.add_argument("--model", default=None, help="shipped model name (fast, nokd) or path to a kdsharp .onnx (default: fast)")
     group.add_argument(
         "--providers",
         type=providers_arg,

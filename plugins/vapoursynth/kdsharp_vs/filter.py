@@ -149,7 +149,7 @@ def sharpen(
             YUV of any subsampling (4:2:0, 4:2:2, 4:4:4, …) at 8–16 bits or float.
         strength: 0 returns the input, 1 the model's result, up to 2 extrapolates.
         model: ``None`` for the shipped default model, a shipped name
-            (``"fast"``, ``"hq"``, ``"nokd"``) or a path to a kdsharp ``.onnx``.
+            (``"fast"``, ``"nokd"``) or a path to a kdsharp ``.onnx``.
         mode: for YUV clips only. ``"luma"`` (default) sharpens the Y plane and
             copies chroma untouched; ``"rgb"`` converts to RGBS with
             ``core.resize`` (honouring ``matrix``/``range``), sharpens, and

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The exact pipeline that produced weights/ (see weights/MODEL_CARD.md). Each stage
+# resumes or skips what is already done, so the script can be re-run after a kill.
+#
+#   bash scripts/train_weights.sh data      # gather and split the offline photos
+#   bash scripts/train_weights.sh teacher   # train (or resume) the teacher: hours
+#   bash scripts/train_weights.sh students  # teacher files, label bank, KD student + no-KD control
+#   bash scripts/train_weights.sh evaluate  # held-out evaluation against the tuned unsharp mask
+#   bash scripts/train_weights.sh export    # ONNX models with their evaluation, SHA256SUMS
+#
+# WORK (default /root/.cache/kdsharp) holds data, runs and the bank outside the
+# work tree. The teacher's step budget is TEACHER_STEPS (a larger value with the
+# same run folder extends a finished run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+WORK=${WORK:-/root/.cache/kdsharp}
+TRAIN=${TRAIN:-.venv/bin/kdsharp-train}
+TEACHER_STEPS=${TEACHER_STEPS:-9000}
+DATA=$WORK/data/photos
+RUNS=$WORK/runs
+STUDENT_ARCH='{"channels":16,"convs":3,"stride":4,"in_channels":1}'
+STUDENT_STEPS=${STUDENT_STEPS:-12000}
+# Same architecture, data (the bank), steps and seed for both; only the teacher term differs.
+STUDENT_ARGS=(--arch fast --arch-args "$STUDENT_ARCH" --layout bank --train "$WORK/bank" --val "$DATA/val"
+              --steps "$STUDENT_STEPS" --crop 112 --batch 16 --seed 0 --threads 1 --no-progress)
+
+case "${1:-}" in
+data)
+    "$TRAIN" data --out "$DATA"
+    ;;
+teacher)
+    mkdir -p "$RUNS"
+    "$TRAIN" teacher --run-dir "$RUNS/teacher" --train "$DATA/train" --val "$DATA/val" \
+        --steps "$TEACHER_STEPS" --threads 2 --precision bf16 --resume
+    ;;
+students)
+    "$TRAIN" export "$RUNS/teacher/best.json" --out weights/teacher --teacher-files
+    "$TRAIN" bank --teacher weights/teacher/teacher.json --out "$WORK/bank" --samples 12000 --crop 128 --threads 2
+    "$TRAIN" student --run-dir "$RUNS/fast" "${STUDENT_ARGS[@]}" --set distill.output=1.0 --resume &
+    kd=$!
+    "$TRAIN" student --run-dir "$RUNS/fast_nokd" "${STUDENT_ARGS[@]}" --resume &
+    nokd=$!
+    wait "$kd" "$nokd"
+    ;;
+evaluate)
+    "$TRAIN" evaluate --data "$DATA/val" --tune "$DATA/tune" --out "$WORK/eval" \
+        --teacher weights/teacher/teacher.json --students "$RUNS/fast/best.json" "$RUNS/fast_nokd/best.json" \
+        --max-side 768 --threads 2 --no-speed
+    ;;
+export)
+    "$TRAIN" export "$RUNS/fast/best.json" --out weights/kdsharp-fast.onnx --evaluation "$WORK/eval/results.json"
+    "$TRAIN" export "$RUNS/fast_nokd/best.json" --out weights/ablation/student_nokd.onnx \
+        --evaluation "$WORK/eval/results.json"
+    ;;
+*)
+    echo "usage: $0 data|teacher|students|evaluate|export" >&2
+    exit 2
+    ;;
+esac
