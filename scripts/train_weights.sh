@@ -44,12 +44,14 @@ students)
     ;;
 evaluate)
     "$TRAIN" evaluate --data "$DATA/val" --tune "$DATA/tune" --out "$WORK/eval" \
-        --teacher weights/teacher/teacher.json --students "$RUNS/fast/best.json" "$RUNS/fast_nokd/best.json" \
+        --teacher weights/teacher/teacher.json \
+        --students "$RUNS/fast/last.json" "$RUNS/fast_nokd/last.json" "$RUNS/fast/best.json" \
         --max-side 768 --threads 2 --no-speed
     ;;
 export)
-    "$TRAIN" export "$RUNS/fast/best.json" --out weights/kdsharp-fast.onnx --evaluation "$WORK/eval/results.json"
-    "$TRAIN" export "$RUNS/fast_nokd/best.json" --out weights/ablation/student_nokd.onnx \
+    # The final EMA weights of both (the same step budget); see the model card for why not "best".
+    "$TRAIN" export "$RUNS/fast/last.json" --out weights/kdsharp-fast.onnx --evaluation "$WORK/eval/results.json"
+    "$TRAIN" export "$RUNS/fast_nokd/last.json" --out weights/ablation/student_nokd.onnx \
         --evaluation "$WORK/eval/results.json"
     ;;
 *)

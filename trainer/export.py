@@ -268,6 +268,12 @@ def update_sums(path: Path) -> Path | None:
 def _training_summary(meta: dict[str, Any]) -> dict[str, Any]:
     cfg = meta.get("config", {})
     d = cfg.get("distill", {})
+    teacher = Path(d["teacher"]).name if d.get("teacher") else None
+    bank_json = Path(cfg.get("data", {}).get("train", "")) / "bank.json"
+    if d.get("output") and not d.get("gt_as_teacher") and cfg.get("data", {}).get("layout") == "bank" and bank_json.is_file():
+        # Bank-trained: the labels came from the teacher the bank records (weights' sha256).
+        bank = json.loads(bank_json.read_text())
+        teacher = f"{bank['teacher']} (sha256 {bank['teacher_sha256'][:16]}, step {bank['teacher_step']}) via a {bank['samples']}-crop label bank"
     return {
         "steps": meta.get("step"),
         "train_seconds": round(float(meta.get("elapsed_s", 0.0)), 1),
@@ -278,7 +284,7 @@ def _training_summary(meta: dict[str, Any]) -> dict[str, Any]:
         "seed": cfg.get("seed"),
         "loss": {k: v for k, v in cfg.get("loss", {}).items() if v},
         "distill": {k: v for k, v in d.items() if v and k not in ("teacher",)},
-        "teacher": Path(d["teacher"]).name if d.get("teacher") else None,
+        "teacher": teacher,
     }
 
 
