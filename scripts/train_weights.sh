@@ -19,10 +19,10 @@ TEACHER_STEPS=${TEACHER_STEPS:-9000}
 DATA=$WORK/data/photos
 RUNS=$WORK/runs
 STUDENT_ARCH='{"channels":16,"convs":3,"stride":4,"in_channels":1}'
-STUDENT_STEPS=${STUDENT_STEPS:-12000}
+STUDENT_STEPS=${STUDENT_STEPS:-60000}
 # Same architecture, data (the bank), steps and seed for both; only the teacher term differs.
 STUDENT_ARGS=(--arch fast --arch-args "$STUDENT_ARCH" --layout bank --train "$WORK/bank" --val "$DATA/val"
-              --steps "$STUDENT_STEPS" --crop 112 --batch 16 --seed 0 --threads 1 --no-progress)
+              --steps "$STUDENT_STEPS" --val-every 2000 --crop 112 --batch 16 --seed 0 --threads 1 --no-progress)
 
 case "${1:-}" in
 data)
@@ -36,22 +36,22 @@ teacher)
 students)
     "$TRAIN" export "$RUNS/teacher/best.json" --out weights/teacher --teacher-files
     "$TRAIN" bank --teacher weights/teacher/teacher.json --out "$WORK/bank" --samples 12000 --crop 128 --threads 2
-    "$TRAIN" student --run-dir "$RUNS/fast" "${STUDENT_ARGS[@]}" --set distill.output=1.0 --resume &
+    "$TRAIN" student --run-dir "$RUNS/fast60k" "${STUDENT_ARGS[@]}" --set distill.output=1.0 --resume &
     kd=$!
-    "$TRAIN" student --run-dir "$RUNS/fast_nokd" "${STUDENT_ARGS[@]}" --resume &
+    "$TRAIN" student --run-dir "$RUNS/fast60k_nokd" "${STUDENT_ARGS[@]}" --resume &
     nokd=$!
     wait "$kd" "$nokd"
     ;;
 evaluate)
     "$TRAIN" evaluate --data "$DATA/val" --tune "$DATA/tune" --out "$WORK/eval" \
         --teacher weights/teacher/teacher.json \
-        --students "$RUNS/fast/last.json" "$RUNS/fast_nokd/last.json" "$RUNS/fast/best.json" \
+        --students "$RUNS/fast60k/last.json" "$RUNS/fast60k_nokd/last.json" \
         --max-side 768 --threads 2 --no-speed
     ;;
 export)
     # The final EMA weights of both (the same step budget); see the model card for why not "best".
-    "$TRAIN" export "$RUNS/fast/last.json" --out weights/kdsharp-fast.onnx --evaluation "$WORK/eval/results.json"
-    "$TRAIN" export "$RUNS/fast_nokd/last.json" --out weights/ablation/student_nokd.onnx \
+    "$TRAIN" export "$RUNS/fast60k/last.json" --out weights/kdsharp-fast.onnx --evaluation "$WORK/eval/results.json"
+    "$TRAIN" export "$RUNS/fast60k_nokd/last.json" --out weights/ablation/student_nokd.onnx \
         --evaluation "$WORK/eval/results.json"
     ;;
 *)
