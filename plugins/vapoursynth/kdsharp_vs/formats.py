@@ -26,6 +26,8 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import vapoursynth as vs
 
+from kdsharp import pixels
+
 #: Colour family -> the planes the core sharpens (YUV: luma only; chroma is copied).
 SHARPENED_PLANES: dict[int, tuple[int, ...]] = {
     int(vs.RGB): (0, 1, 2),
@@ -51,28 +53,13 @@ class FormatError(ValueError):
     """A clip format this filter cannot sharpen; the message names it and what is supported."""
 
 
-@dataclass(frozen=True)
-class SampleScale:
-    """Integer codes as 0–1 values: ``value = (code - offset) / span``.
-
-    Attributes:
-        offset: the code meaning 0.
-        span: codes from 0 to 1.
-        peak: the largest code, ``2**bits - 1``.
-    """
-
-    offset: float
-    span: float
-    peak: int
-
-
-def integer_scale(bits: int, full_range: bool) -> SampleScale:
-    """The mapping of ``bits``-bit codes to 0–1 at full or limited range."""
+def integer_scale(bits: int, full_range: bool) -> pixels.Levels:
+    """The core's ``Levels`` of ``bits``-bit codes at full or limited range (``full`` is the largest code)."""
     peak = (1 << bits) - 1
     if full_range:
-        return SampleScale(offset=0.0, span=float(peak), peak=peak)
+        return pixels.Levels(offset=0.0, span=float(peak), full=float(peak))
     shift = 1 << (bits - 8)
-    return SampleScale(offset=16.0 * shift, span=219.0 * shift, peak=peak)
+    return pixels.Levels(offset=16.0 * shift, span=219.0 * shift, full=float(peak))
 
 
 def frame_full_range(props: Mapping[str, Any], default: bool) -> bool:
@@ -106,7 +93,7 @@ class PlaneCodec:
     bits: int
     default_full_range: bool
 
-    def scale(self, full_range: bool) -> SampleScale | None:
+    def scale(self, full_range: bool) -> pixels.Levels | None:
         """The integer mapping to use, or ``None`` when samples go to the core as they are."""
         if self.sample_type == vs.FLOAT:
             return None
@@ -141,18 +128,15 @@ class PlaneCodec:
         """Write the core's result planes into the output frame's planes.
 
         Args:
-            result: what ``Sharpener.sharpen_planes`` returned for ``to_core``'s planes.
+            result: what ``Sharpener.sharpen_planes`` returned for ``to_core``'s planes
+                (float planes are overwritten while they are turned into codes).
             planes: writable ``H×W`` views of the output frame, one per entry of ``self.planes``.
             full_range: the value given to ``to_core``.
         """
         scale = self.scale(full_range)
         for values, plane in zip(result, planes):
             if scale is not None:
-                # Same rounding as the core's quantize: floor(x + 0.5), clamped to the codes.
-                codes = values * np.float32(scale.span)
-                codes += np.float32(scale.offset + 0.5)
-                np.clip(codes, 0.0, float(scale.peak), out=codes)
-                values = codes.astype(plane.dtype)
+                values = pixels.quantize(values, plane.dtype, scale)  # the core's rounding, clamped to the codes
             np.copyto(plane, values)
 
 

@@ -89,7 +89,7 @@ class TestExactRoundTrip:
         shift = 1 << (bits - 8)
         assert (16 * shift - scale.offset) / scale.span == 0.0
         assert (235 * shift - scale.offset) / scale.span == 1.0
-        assert scale.peak == (1 << bits) - 1
+        assert scale.full == (1 << bits) - 1
 
     def test_native_rgb_planes_go_to_the_core_as_they_are(self) -> None:
         codec = codec_for(core.get_video_format(vs.RGB24))
