@@ -112,15 +112,13 @@ def build_bank(cfg: BankConfig, progress: bool = True) -> Path:
             raise ValueError(f"bank {name} must be positive, got {getattr(cfg, name)}")
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
-    teacher, meta = load_model(cfg.teacher)
+    teacher, meta = load_model(cfg.teacher)  # checks the weights against the JSON's sha256
     teacher_path = Path(cfg.teacher)
-    tensors_file = teacher_path.with_name(meta["tensors"]) if "tensors" in meta else teacher_path
-    teacher_sha = _file_sha256(tensors_file)
     stored = config_from_dict(TrainConfig, meta["config"]) if "config" in meta else TrainConfig()
     data = dataclasses.replace(stored.data, layout="folder", crop=cfg.crop, train=cfg.train or stored.data.train)
     settings: dict[str, Any] = {
         "teacher": str(teacher_path),
-        "teacher_sha256": teacher_sha,
+        "teacher_sha256": meta["tensors_sha256"],
         "teacher_arch": meta.get("arch"),
         "teacher_step": meta.get("step"),
         "train": data.train,
