@@ -65,13 +65,6 @@ class Picture:
         self.layout = layout
         self._views = {layout: data}
 
-    @property
-    def size(self) -> tuple[int, int]:
-        """``(width, height)``."""
-        data = self._views[self.layout]
-        height = data.shape[0] if self.layout == RGB else data.shape[0] * 2 // 3
-        return data.shape[1], height
-
     def rgb(self) -> np.ndarray:
         """``H×W×3`` uint8 RGB."""
         if RGB not in self._views:

@@ -155,6 +155,11 @@ class PipeSettings:
     layout: str = "auto"
 
 
+def luma_model(sharpener: Sharpens) -> bool:
+    """Whether the core's model sharpens luma only (``ModelInfo.channels == 1``)."""
+    return getattr(getattr(sharpener, "info", None), "channels", 3) == 1
+
+
 def choose_layout(setting: str, sharpener: Sharpens, outputs: Sequence[Output], size: tuple[int, int]) -> str:
     """The layout frames travel in.
 
@@ -168,11 +173,9 @@ def choose_layout(setting: str, sharpener: Sharpens, outputs: Sequence[Output], 
         if setting == I420 and (size[0] % 2 or size[1] % 2):
             raise ValueError(f"layout i420 needs even sides, got {size[0]}x{size[1]}")
         return setting
-    info = getattr(sharpener, "info", None)
-    luma = getattr(info, "channels", 3) == 1
     even = size[0] % 2 == 0 and size[1] % 2 == 0
     wants = any(getattr(output, "layout", RGB) == I420 for output in outputs)
-    return I420 if luma and even and wants else RGB
+    return I420 if luma_model(sharpener) and even and wants else RGB
 
 
 @dataclass
@@ -223,7 +226,7 @@ class Pipe:
         self.notify = notify
         self.live = source.live
         self.layout = choose_layout(settings.layout, sharpener, self.outputs, source.size or (1, 1))
-        self.luma_planes = self.layout == I420 and getattr(getattr(sharpener, "info", None), "channels", 3) == 1
+        self.luma_planes = self.layout == I420 and luma_model(sharpener)
         self.q_in: queue.Queue[Frame | None] = queue.Queue(settings.queue_size)
         self.q_out: queue.Queue[Frame | None] = queue.Queue(settings.queue_size)
         self.sharpening = threading.Event()

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 from pyvirtualcam import PixelFormat
 
-from kdsharp_cam.pictures import Picture
+from kdsharp_cam.pictures import Picture, split_i420
 
 #: CLI name -> pyvirtualcam pixel format.
 PIXEL_FORMATS: dict[str, PixelFormat] = {
@@ -73,7 +73,7 @@ def from_rgb(rgb: np.ndarray, fmt: PixelFormat) -> np.ndarray:
         return cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_YUY2)
     if fmt is PixelFormat.UYVY:
         return cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_UYVY)
-    if fmt in (PixelFormat.I420, PixelFormat.NV12):
+    if fmt in FOUR_TWO_ZERO:
         return from_i420(cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420), fmt)
     raise ValueError(f"unsupported pixel format {fmt}")
 
@@ -84,19 +84,18 @@ def from_i420(i420: np.ndarray, fmt: PixelFormat) -> np.ndarray:
         return i420
     if fmt is not PixelFormat.NV12:
         raise ValueError(f"from_i420 makes I420 or NV12, not {fmt}")
-    rows, w = i420.shape
-    luma = rows * 2 // 3 * w
-    flat = i420.reshape(-1)
-    nv12 = np.empty_like(flat)
-    nv12[:luma] = flat[:luma]
+    y, u, v = split_i420(i420)
+    nv12 = np.empty_like(i420)
+    nv12[: y.shape[0]] = y
     # NV12 is I420 with the U and V planes interleaved (U first).
-    nv12[luma::2] = flat[luma : luma + luma // 4]
-    nv12[luma + 1 :: 2] = flat[luma + luma // 4 :]
-    return nv12.reshape(i420.shape)
+    uv = nv12[y.shape[0] :].reshape(-1)
+    uv[0::2] = u.reshape(-1)
+    uv[1::2] = v.reshape(-1)
+    return nv12
 
 
 def for_camera(picture: Picture, fmt: PixelFormat) -> np.ndarray:
     """What ``Camera.send`` takes for ``fmt``, from whichever layout ``picture`` holds (4:2:0 formats from I420)."""
-    if fmt in (PixelFormat.I420, PixelFormat.NV12):
+    if fmt in FOUR_TWO_ZERO:
         return from_i420(picture.i420(), fmt)
     return from_rgb(picture.rgb(), fmt)
