@@ -96,12 +96,15 @@ def evaluation_summary(results_json: str, method: str) -> dict[str, Any]:
     Raises:
         ExportError: no row of that name (the message lists the rows).
     """
-    body = json.loads(Path(results_json).read_text())
-    rows = {row["name"]: row for row in body["methods"]}
+    try:
+        body = json.loads(Path(results_json).read_text())
+        rows = {row["name"]: row for row in body["methods"]}
+        usm = rows["unsharp (tuned)"]["mean"]["psnr"]
+    except (ValueError, KeyError, TypeError) as e:
+        raise ExportError(f"{results_json}: not a results.json of kdsharp-train evaluate ({e})") from None
     if method not in rows:
         raise ExportError(f"{results_json} has no method {method!r}; it has {sorted(rows)}")
     row = rows[method]
-    usm = rows["unsharp (tuned)"]["mean"]["psnr"]
     teachers = [r for name, r in rows.items() if name.startswith("teacher")]
     summary: dict[str, Any] = {
         "data": Path(body["config"]["data"]).name,

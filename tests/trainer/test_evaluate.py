@@ -59,6 +59,12 @@ def test_evaluate_writes_table_crops_and_plot(tiny_config, photo_dirs, tmp_path:
                  "--evaluation-method", "student: nope"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "no method 'student: nope'" in err[0]
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    assert main(["export", str(student), "--out", str(tmp_path / "never.onnx"), "--evaluation", str(broken)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"{broken}: not a results.json of kdsharp-train evaluate" in err[0]
+    assert not (tmp_path / "never.onnx").exists()
 
 
 def test_evaluate_unknown_degradation_is_one_line(photo_dirs, tmp_path: Path, capsys) -> None:
