@@ -14,7 +14,8 @@ no padding or shape arithmetic ends up in ONNX. The ``fast`` student avoids
 ``pixel_unshuffle``/``pixel_shuffle`` (a 6-D transpose and DepthToSpace are slow
 in onnxruntime): a strided conv head (kernel 3r, stride r, padding r) replaces
 the unshuffle and a ``ConvTranspose2d(k=r, stride=r)`` tail replaces the
-shuffle.
+shuffle. Its optional detail path (an adaptive unsharp mask) goes through the
+same tail.
 """
 
 from __future__ import annotations
@@ -49,6 +50,56 @@ class _Student(nn.Module):
         return self.forward_features(x)[0]
 
 
+def _high_pass(size: int, sigma: float) -> torch.Tensor:
+    """``size×size`` kernel δ − Gaussian(σ) (sums to 0): an unsharp mask's detail filter."""
+    a = torch.arange(size, dtype=torch.float32) - size // 2
+    g = torch.exp(-(a[:, None] ** 2 + a[None, :] ** 2) / (2 * sigma * sigma))
+    k = -g / g.sum()
+    k[size // 2, size // 2] += 1.0
+    return k
+
+
+def _detail_path(c: int, channels: int, r: int, k: int, size: int) -> tuple[nn.Conv2d, nn.Conv2d]:
+    """The adaptive unsharp mask of ``FastStudent``, computed at 1/r resolution.
+
+    ``detail`` is a strided linear conv whose ``c·k·r²`` outputs are ``k`` full-resolution
+    detail filters evaluated at each of the ``r×r`` pixels of a block (space-to-depth
+    order ``(c, k, i, j)``); they start as ``size×size`` unsharp-mask high-passes of
+    σ = 0.5, 1, 1.5, … ``gain`` predicts one gain per detail value from the body's
+    features (zero at start). Products go through the tail's depth-to-space, so the
+    only full-resolution work is the tail, as without the path.
+    """
+    if size > r + 1 or size % 2 == 0:
+        raise ValueError(f"detail_kernel must be odd and at most stride + 1 = {r + 1}, not {size}")
+    pad = r // 2
+    detail = nn.Conv2d(c, c * k * r * r, 2 * r, stride=r, padding=pad, groups=c, bias=False)
+    with torch.no_grad():
+        detail.weight.zero_()
+        for n in range(k):
+            hp = _high_pass(size, 0.5 + 0.5 * n)
+            for i in range(r):
+                for j in range(r):
+                    o = ((0 * k + n) * r + i) * r + j
+                    top, left = pad + i - size // 2, pad + j - size // 2
+                    for ch in range(c):
+                        detail.weight[o + ch * k * r * r, 0, top : top + size, left : left + size] = hp
+    gain = nn.Conv2d(channels, c * k * r * r, 1)
+    nn.init.zeros_(gain.weight)
+    nn.init.zeros_(gain.bias)
+    return detail, gain
+
+
+def _depth_to_space_weight(c: int, r: int, k: int) -> torch.Tensor:
+    """ConvTranspose weight ``(c·k·r²)×c×r×r`` summing the ``k`` products of each pixel into place."""
+    w = torch.zeros(c * k * r * r, c, r, r)
+    for ch in range(c):
+        for n in range(k):
+            for i in range(r):
+                for j in range(r):
+                    w[((ch * k + n) * r + i) * r + j, ch, i, j] = 1.0
+    return w
+
+
 class FastStudent(_Student):
     """The real-time student: works at 1/stride resolution with a global residual.
 
@@ -59,6 +110,14 @@ class FastStudent(_Student):
         convs: 3×3 conv + ReLU layers in the low-resolution body.
         stride: downsampling factor r of the head (the size multiple).
         in_channels: 3 (RGB) or 1 (luma).
+        detail: number of detail filters of the adaptive unsharp mask (0 = none). The
+            low-resolution body alone cannot place corrections with pixel precision
+            (``channels`` ReLU features per ``stride×stride`` block), so it under-sharpens
+            mild blur that a tuned unsharp mask handles well. With ``detail = k`` the
+            output adds, at every pixel, ``k`` learned full-resolution high-pass filters
+            of the input, each scaled by a gain the body predicts for that pixel; see
+            ``_detail_path`` for how this stays at low resolution.
+        detail_kernel: side of the detail filters at the start (odd, ≤ stride + 1).
 
     Shape:
         ``N×in_channels×H×W`` → same; H, W multiples of ``stride`` for ``forward_aligned``.
@@ -66,18 +125,36 @@ class FastStudent(_Student):
 
     architecture = "fast"
 
-    def __init__(self, channels: int = 16, convs: int = 2, stride: int = 4, in_channels: int = 3) -> None:
+    def __init__(
+        self,
+        channels: int = 16,
+        convs: int = 2,
+        stride: int = 4,
+        in_channels: int = 3,
+        detail: int = 0,
+        detail_kernel: int = 5,
+    ) -> None:
         super().__init__()
         self.arch_args = {"channels": channels, "convs": convs, "stride": stride, "in_channels": in_channels}
+        if detail:
+            self.arch_args |= {"detail": detail, "detail_kernel": detail_kernel}
         self.in_channels = in_channels
         r = stride
         self.head = nn.Conv2d(in_channels, channels, 3 * r, stride=r, padding=r)
         self.body = nn.ModuleList(nn.Conv2d(channels, channels, 3, padding=1) for _ in range(convs))
-        self.tail = nn.ConvTranspose2d(channels, in_channels, r, stride=r)
-        nn.init.zeros_(self.tail.weight)
-        nn.init.zeros_(self.tail.bias)
         self.size_multiple = r
         self.receptive_radius = (convs + 2) * r
+        self.detail: nn.Conv2d | None = None
+        tail_in = channels
+        if detail:
+            self.detail, self.gain = _detail_path(in_channels, channels, r, detail, detail_kernel)
+            tail_in += self.gain.out_channels
+        self.tail = nn.ConvTranspose2d(tail_in, in_channels, r, stride=r)
+        nn.init.zeros_(self.tail.weight[:channels])
+        nn.init.zeros_(self.tail.bias)
+        if detail:
+            with torch.no_grad():  # the detail channels start as a plain depth-to-space
+                self.tail.weight[channels:] = _depth_to_space_weight(in_channels, r, detail)
         self.stage_channels = {"head": channels, "body": channels}
 
     def forward_aligned(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
@@ -87,6 +164,8 @@ class FastStudent(_Student):
         for conv in self.body:
             y = F.relu(conv(y))
         feats["body"] = y
+        if self.detail is not None:
+            y = torch.cat([y, self.gain(y) * self.detail(x)], 1)
         return x + self.tail(y), feats
 
 

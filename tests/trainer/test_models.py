@@ -28,6 +28,7 @@ from kdsharp_train.models import (
 )
 from kdsharp_train.students import STUDENTS
 from kdsharp_train.teachers import TEACHERS
+from tiny_args import TINY_ARGS
 
 from kdsharp import RuntimeConfig, Sharpener
 from kdsharp.contract import (
@@ -38,6 +39,11 @@ from kdsharp.contract import (
 )
 
 ENTRIES = [("teacher", n) for n in TEACHERS] + [("student", n) for n in STUDENTS]
+#: Every registry entry with its tiny arguments, plus the fast student's detail path (luma and RGB).
+CASES = [pytest.param(kind, name, TINY_ARGS[(kind, name)], id=f"{kind}-{name}") for kind, name in ENTRIES] + [
+    pytest.param("student", "fast", {**TINY_ARGS[("student", "fast")], "detail": 2, "in_channels": c}, id=f"fast-detail-c{c}")
+    for c in (1, 3)
+]
 
 
 def _random_weights(net: torch.nn.Module, seed: int = 0, std: float = 0.1) -> torch.nn.Module:
@@ -53,9 +59,9 @@ def _save(net: torch.nn.Module, kind: str, folder: Path) -> Path:
     return save_checkpoint(folder, "best", tensors, {"step": 1, "arch": arch_of(net, kind), "config": {}})
 
 
-@pytest.mark.parametrize("kind,name", ENTRIES)
-def test_builds_and_runs_on_odd_sizes(kind: str, name: str, tiny_args) -> None:
-    net = _random_weights(build_model(kind, name, tiny_args[(kind, name)]))
+@pytest.mark.parametrize("kind,name,args", CASES)
+def test_builds_and_runs_on_odd_sizes(kind: str, name: str, args: dict) -> None:
+    net = _random_weights(build_model(kind, name, args))
     c = net.in_channels
     for h, w in ((1, 1), (13, 17), (31, 8)):
         x = torch.rand(1, c, h, w)
@@ -67,18 +73,18 @@ def test_builds_and_runs_on_odd_sizes(kind: str, name: str, tiny_args) -> None:
     assert json.loads(json.dumps(net.arch_args)) == net.arch_args
 
 
-@pytest.mark.parametrize("kind,name", ENTRIES)
-def test_untrained_network_is_identity(kind: str, name: str, tiny_args) -> None:
+@pytest.mark.parametrize("kind,name,args", CASES)
+def test_untrained_network_is_identity(kind: str, name: str, args: dict) -> None:
     # Zero-initialised output layers: before training every network passes its input through.
-    net = build_model(kind, name, tiny_args[(kind, name)]).eval()
+    net = build_model(kind, name, args).eval()
     x = torch.rand(1, net.in_channels, 16, 20)
     with torch.no_grad():
         assert torch.allclose(net(x), x, atol=1e-6)
 
 
-@pytest.mark.parametrize("kind,name", ENTRIES)
-def test_checkpoint_round_trip(kind: str, name: str, tiny_args, tmp_path: Path) -> None:
-    net = _random_weights(build_model(kind, name, tiny_args[(kind, name)]))
+@pytest.mark.parametrize("kind,name,args", CASES)
+def test_checkpoint_round_trip(kind: str, name: str, args: dict, tmp_path: Path) -> None:
+    net = _random_weights(build_model(kind, name, args))
     path = _save(net, kind, tmp_path)
     again, meta = load_model(path)
     assert meta["arch"]["name"] == name
@@ -87,9 +93,9 @@ def test_checkpoint_round_trip(kind: str, name: str, tiny_args, tmp_path: Path) 
         assert torch.equal(net(x), again(x))
 
 
-@pytest.mark.parametrize("kind,name", ENTRIES)
-def test_export_parity_and_contract(kind: str, name: str, tiny_args, tmp_path: Path) -> None:
-    net = _random_weights(build_model(kind, name, tiny_args[(kind, name)]))
+@pytest.mark.parametrize("kind,name,args", CASES)
+def test_export_parity_and_contract(kind: str, name: str, args: dict, tmp_path: Path) -> None:
+    net = _random_weights(build_model(kind, name, args))
     path = _save(net, kind, tmp_path / "ck")
     out = tmp_path / f"{name}.onnx"
     lines = export_checkpoint(ExportConfig(checkpoint=str(path), out=str(out)))
@@ -196,10 +202,10 @@ def test_flops_and_params_are_counted() -> None:
     assert gflops_1080p(teacher, 64) >= 50 * gflops_1080p(fast, 64)
 
 
-@pytest.mark.parametrize("name", list(STUDENTS))
-def test_declared_receptive_radius_bounds_the_influence(name: str, tiny_args) -> None:
+@pytest.mark.parametrize("kind,name,args", [c for c in CASES if c.values[0] == "student"])
+def test_declared_receptive_radius_bounds_the_influence(kind: str, name: str, args: dict) -> None:
     # The core overlaps tiles by receptive_radius: no input pixel further away may change an output pixel.
-    net = _random_weights(build_model("student", name, {**tiny_args[("student", name)]}), std=0.3).double()
+    net = _random_weights(build_model(kind, name, args), std=0.3).double()
     r, m = net.receptive_radius, net.size_multiple
     side = (2 * r + 2 * m + 8) // m * m + m
     x = torch.rand(1, net.in_channels, side, side, dtype=torch.float64, requires_grad=True)

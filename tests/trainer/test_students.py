@@ -1,0 +1,55 @@
+"""The fast student's detail path: an adaptive unsharp mask computed at 1/stride resolution."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+from kdsharp_train.students import FastStudent
+
+
+def _unsharp_details(x: torch.Tensor, k: int, size: int) -> torch.Tensor:
+    """Sum of the ``k`` starting detail filters (δ − Gaussian σ = 0.5, 1, …) applied at full resolution."""
+    a = torch.arange(size, dtype=torch.float64) - size // 2
+    out = torch.zeros_like(x)
+    for n in range(k):
+        sigma = 0.5 + 0.5 * n
+        g = torch.exp(-(a[:, None] ** 2 + a[None, :] ** 2) / (2 * sigma**2))
+        hp = -g / g.sum()
+        hp[size // 2, size // 2] += 1.0
+        c = x.shape[1]
+        out += F.conv2d(F.pad(x, [size // 2] * 4), hp[None, None].repeat(c, 1, 1, 1), groups=c)
+    return out
+
+
+@pytest.mark.parametrize("c,stride,k,size", [(1, 4, 1, 5), (1, 4, 2, 5), (3, 4, 2, 3), (1, 2, 3, 3)])
+def test_detail_path_with_unit_gains_is_an_unsharp_mask(c: int, stride: int, k: int, size: int) -> None:
+    # Strided detail conv + per-pixel gains + the tail's depth-to-space must equal full-resolution
+    # high-pass filters at every pixel, whatever its position in the stride×stride block.
+    net = FastStudent(channels=4, convs=1, stride=stride, in_channels=c, detail=k, detail_kernel=size).double()
+    with torch.no_grad():
+        net.gain.bias.fill_(1.0)
+    x = torch.rand(2, c, 8 * stride, 6 * stride, dtype=torch.float64)
+    with torch.no_grad():
+        got = net.forward_aligned(x)[0]
+    # (the filters were built in float32)
+    assert torch.allclose(got, x + _unsharp_details(x, k, size), atol=1e-6)
+
+
+def test_gains_follow_the_body_features() -> None:
+    # Zero gains pass the input through; the gains are a function of the picture, not constants.
+    net = FastStudent(channels=4, convs=1, stride=4, in_channels=1, detail=1)
+    x = torch.rand(1, 1, 32, 32)
+    with torch.no_grad():
+        assert torch.equal(net(x), x)
+        net.gain.weight.normal_()
+        flat, busy = torch.full_like(x, 0.5), x
+        assert not torch.equal(net(busy), busy)
+        inner = (..., slice(4, -4), slice(4, -4))  # borders see the convs' zero padding
+        assert torch.allclose(net(flat)[inner], flat[inner], atol=1e-6)  # a flat picture has no detail
+
+
+@pytest.mark.parametrize("size", [4, 7])
+def test_detail_kernel_must_fit_the_stride(size: int) -> None:
+    with pytest.raises(ValueError, match="detail_kernel"):
+        FastStudent(stride=4, in_channels=1, detail=1, detail_kernel=size)
