@@ -4,7 +4,9 @@
 #
 #   bash scripts/train_weights.sh data      # gather and split the offline photos
 #   bash scripts/train_weights.sh teacher   # train (or resume) the teacher: hours
-#   bash scripts/train_weights.sh students  # teacher files, label bank, KD student + no-KD control
+#   bash scripts/train_weights.sh students  # teacher files, label bank, `fast` + its no-KD control
+#   bash scripts/train_weights.sh detail    # experiment, not shipped: students with the detail path
+#   bash scripts/train_weights.sh select    # compare the students on the tune photos
 #   bash scripts/train_weights.sh evaluate  # held-out evaluation against the tuned unsharp mask
 #   bash scripts/train_weights.sh export    # ONNX models with their evaluation, SHA256SUMS
 #
@@ -20,12 +22,14 @@ TEACHER_STEPS=${TEACHER_STEPS:-9000}
 TEACHER_THREADS=${TEACHER_THREADS:-2}
 DATA=$WORK/data/photos
 RUNS=$WORK/runs
-# The fast student with its detail path (an adaptive unsharp mask, see kdsharp_train.students).
-STUDENT_ARCH='{"channels":16,"convs":1,"stride":4,"in_channels":1,"detail":2}'
-STUDENT_STEPS=${STUDENT_STEPS:-60000}
-# Same architecture, data (the bank), steps and seed for both; only the teacher term differs.
-STUDENT_ARGS=(--arch fast --arch-args "$STUDENT_ARCH" --layout bank --train "$WORK/bank" --val "$DATA/val"
-              --steps "$STUDENT_STEPS" --val-every 2000 --crop 112 --batch 16 --seed 0 --threads 1 --no-progress)
+STUDENT_STEPS=60000
+COMMON=(--arch fast --layout bank --train "$WORK/bank" --val "$DATA/val" --steps "$STUDENT_STEPS"
+        --val-every 2000 --crop 112 --batch 16 --seed 0 --threads 1 --no-progress)
+# `fast` (the default) and its no-KD control `nokd`: same architecture, bank, steps and seed.
+FAST_ARGS=("${COMMON[@]}" --arch-args '{"channels":16,"convs":3,"stride":4,"in_channels":1}')
+# Experiment (not shipped, see the model card): the fast student with its detail path (an adaptive
+# unsharp mask, kdsharp_train.students), with the teacher term alone ("kdonly"), both terms, or none.
+DETAIL_ARGS=("${COMMON[@]}" --arch-args '{"channels":16,"convs":1,"stride":4,"in_channels":1,"detail":2}')
 
 case "${1:-}" in
 data)
@@ -39,31 +43,44 @@ teacher)
 students)
     "$TRAIN" export "$RUNS/teacher/best.json" --out weights/teacher --teacher-files
     "$TRAIN" bank --teacher weights/teacher/teacher.json --out "$WORK/bank" --samples 12000 --crop 128 --threads 2
-    # Two KD students (teacher term added to the ground truth term, or alone) and the no-KD
-    # control; the tune folder picks which KD student ships (see evaluate).
-    "$TRAIN" student --run-dir "$RUNS/detail60k" "${STUDENT_ARGS[@]}" --set distill.output=1.0 --resume &
+    "$TRAIN" student --run-dir "$RUNS/fast60k" "${FAST_ARGS[@]}" --set distill.output=1.0 --resume &
     kd=$!
-    "$TRAIN" student --run-dir "$RUNS/detail60k_kdonly" "${STUDENT_ARGS[@]}" --set distill.output=1.0 \
+    "$TRAIN" student --run-dir "$RUNS/fast60k_nokd" "${FAST_ARGS[@]}" --resume &
+    nokd=$!
+    wait "$kd" "$nokd"
+    ;;
+detail)
+    "$TRAIN" student --run-dir "$RUNS/detail60k" "${DETAIL_ARGS[@]}" --set distill.output=1.0 --resume &
+    kd=$!
+    "$TRAIN" student --run-dir "$RUNS/detail60k_kdonly" "${DETAIL_ARGS[@]}" --set distill.output=1.0 \
         --set loss.charbonnier=0 --resume &
     kdonly=$!
-    "$TRAIN" student --run-dir "$RUNS/detail60k_nokd" "${STUDENT_ARGS[@]}" --resume &
+    "$TRAIN" student --run-dir "$RUNS/detail60k_nokd" "${DETAIL_ARGS[@]}" --resume &
     nokd=$!
     wait "$kd" "$kdonly" "$nokd"
+    ;;
+select)
+    # Scored on tune/ only (val/ reports the result): does a detail student replace `fast`?
+    "$TRAIN" evaluate --data "$DATA/tune" --tune "$DATA/tune" --out "$WORK/select" \
+        --students "$RUNS/detail60k/last.json" "$RUNS/detail60k_kdonly/last.json" "$RUNS/detail60k_nokd/last.json" \
+        "$RUNS/fast60k/last.json" "$RUNS/fast60k_nokd/last.json" \
+        --max-side 768 --threads 2 --no-speed
     ;;
 evaluate)
     "$TRAIN" evaluate --data "$DATA/val" --tune "$DATA/tune" --out "$WORK/eval" \
         --teacher weights/teacher/teacher.json \
-        --students "$RUNS/fast60k/last.json" "$RUNS/fast60k_nokd/last.json" \
+        --students "$RUNS/detail60k_kdonly/last.json" "$RUNS/detail60k_nokd/last.json" \
+        "$RUNS/fast60k/last.json" "$RUNS/fast60k_nokd/last.json" \
         --max-side 768 --threads 2 --no-speed
     ;;
 export)
-    # The final EMA weights of both (the same step budget); see the model card for why not "best".
-    "$TRAIN" export "$RUNS/fast60k/last.json" --out weights/kdsharp-fast.onnx --evaluation "$WORK/eval/results.json"
-    "$TRAIN" export "$RUNS/fast60k_nokd/last.json" --out weights/ablation/student_nokd.onnx \
-        --evaluation "$WORK/eval/results.json"
+    # Final EMA weights (the same step budget for a student and its control); see the model card.
+    for pair in fast60k:kdsharp-fast.onnx fast60k_nokd:ablation/student_nokd.onnx; do
+        "$TRAIN" export "$RUNS/${pair%%:*}/last.json" --out "weights/${pair#*:}" --evaluation "$WORK/eval/results.json"
+    done
     ;;
 *)
-    echo "usage: $0 data|teacher|students|evaluate|export" >&2
+    echo "usage: $0 data|teacher|students|detail|select|evaluate|export" >&2
     exit 2
     ;;
 esac
