@@ -20,6 +20,9 @@ WORK=${WORK:-/root/.cache/kdsharp}
 TRAIN=${TRAIN:-.venv/bin/kdsharp-train}
 TEACHER_STEPS=${TEACHER_STEPS:-9000}
 TEACHER_THREADS=${TEACHER_THREADS:-2}
+# The teacher run folder under RUNS: "teacher" made the shipped teacher; "teacher20k" is the longer
+# run started on 2026-11-21 (TEACHER_RUN=teacher20k TEACHER_STEPS=20000), resumed across sessions.
+TEACHER_RUN=${TEACHER_RUN:-teacher}
 DATA=$WORK/data/photos
 RUNS=$WORK/runs
 STUDENT_STEPS=60000
@@ -37,11 +40,11 @@ data)
     ;;
 teacher)
     mkdir -p "$RUNS"
-    "$TRAIN" teacher --run-dir "$RUNS/teacher" --train "$DATA/train" --val "$DATA/val" \
+    "$TRAIN" teacher --run-dir "$RUNS/$TEACHER_RUN" --train "$DATA/train" --val "$DATA/val" \
         --steps "$TEACHER_STEPS" --threads "$TEACHER_THREADS" --precision bf16 --resume
     ;;
 students)
-    "$TRAIN" export "$RUNS/teacher/best.json" --out weights/teacher --teacher-files
+    "$TRAIN" export "$RUNS/$TEACHER_RUN/best.json" --out weights/teacher --teacher-files
     "$TRAIN" bank --teacher weights/teacher/teacher.json --out "$WORK/bank" --samples 12000 --crop 128 --threads 2
     "$TRAIN" student --run-dir "$RUNS/fast60k" "${FAST_ARGS[@]}" --set distill.output=1.0 --resume &
     kd=$!
