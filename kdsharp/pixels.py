@@ -35,19 +35,36 @@ class Levels:
     full: float
 
 
-def levels(dtype: np.dtype, limited_range: bool = False) -> Levels:
+def levels(dtype: np.dtype, limited_range: bool = False, bits: int | None = None) -> Levels:
     """The ``Levels`` of ``dtype`` samples, full or limited range.
 
+    Args:
+        dtype: the samples' dtype.
+        limited_range: video levels (16–235 on 8 bits, scaled by ``2**(bits - 8)``).
+        bits: significant bits of integer samples (``None``: all of the dtype's);
+            9–16 for 10- or 12-bit video held in uint16.
+
     Raises:
-        InputError: limited range asked of a float dtype (floats are always 0–1).
+        InputError: limited range or ``bits`` asked of a float dtype (floats are
+            always 0–1), or ``bits`` that the dtype cannot hold.
     """
     dtype = np.dtype(dtype)
-    full = FULL_SCALE[dtype]
+    if dtype.kind == "f":
+        if limited_range or bits is not None:
+            what = "limited range applies" if limited_range else "bits applies"
+            raise InputError(f"{what} to integer samples, not {dtype}")
+        return Levels(0.0, FULL_SCALE[dtype], FULL_SCALE[dtype])
+    width = dtype.itemsize * 8
+    if bits is None:
+        bits = width
+    lowest = 8 if width == 8 else 9
+    if isinstance(bits, bool) or not isinstance(bits, int) or not lowest <= bits <= width:
+        raise InputError(f"bits must be {width} for {dtype} samples" if width == 8
+                         else f"bits must be an integer from {lowest} to {width} for {dtype} samples, not {bits!r}")
+    full = float((1 << bits) - 1)
     if not limited_range:
         return Levels(0.0, full, full)
-    if dtype.kind == "f":
-        raise InputError(f"limited range applies to integer samples, not {dtype}")
-    shift = 0 if dtype == np.uint8 else 8
+    shift = bits - 8
     return Levels(float(16 << shift), float(219 << shift), full)
 
 

@@ -208,7 +208,12 @@ class Sharpener:
         return result if original_ndim == 3 else result[:, :, 0]
 
     def sharpen_planes(
-        self, planes: Sequence[np.ndarray], *, strength: float = 1.0, limited_range: bool = False
+        self,
+        planes: Sequence[np.ndarray],
+        *,
+        strength: float = 1.0,
+        limited_range: bool = False,
+        bits: int | None = None,
     ) -> list[np.ndarray]:
         """Sharpen an image given as separate planes (VapourSynth's layout, or a video frame's Y' plane).
 
@@ -221,12 +226,15 @@ class Sharpener:
                 on 8 bits; ×256 on 16 bits), as camera and codec Y' planes are.
                 They are expanded to the network's 0–1 and compressed back; values
                 outside 16–235 survive the round trip when unchanged.
+            bits: significant bits of integer samples (``None``: 8 for uint8, 16
+                for uint16); e.g. 10 for 10-bit video in uint16. Results are
+                clamped to ``0..2**bits - 1``.
 
         Returns:
             New planes of the same shapes and dtype.
 
         Raises:
-            InputError: bad planes or strength.
+            InputError: bad planes, strength or bits.
             RuntimeFailure: onnxruntime failed.
         """
         if isinstance(planes, np.ndarray) and planes.ndim == 3:
@@ -239,7 +247,7 @@ class Sharpener:
         if len({p.shape for p in checked}) != 1 or len({p.dtype for p in checked}) != 1:
             raise InputError(f"planes must share one shape and dtype, got {[(p.shape, str(p.dtype)) for p in planes]}")
         _check_strength(strength)
-        scale = pixels.levels(checked[0].dtype, bool(limited_range))
+        scale = pixels.levels(checked[0].dtype, bool(limited_range), bits)
         result = [np.empty_like(p[:, :, 0]) for p in checked]
         self._sharpen_planes([p[:, :, 0] for p in checked], result, float(strength), scale)
         return result

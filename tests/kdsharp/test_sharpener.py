@@ -337,6 +337,40 @@ class TestPlanes:
         with pytest.raises(InputError, match="limited range applies to integer samples"):
             sharpener.sharpen_planes([np.zeros((8, 8), np.float32)], limited_range=True)
 
+    @pytest.mark.parametrize("bits", [8, 9, 10, 12, 14, 16])
+    @pytest.mark.parametrize("limited", [False, True])
+    def test_every_code_of_every_depth_comes_back(self, bits: int, limited: bool, tmp_path: Path) -> None:
+        # 9-15-bit video sits in uint16 (VapourSynth, 10-bit camera planes): an identity model must
+        # return every code exactly, at either range, including limited range's foot- and headroom.
+        dtype = np.uint8 if bits == 8 else np.uint16
+        codes = np.arange(1 << bits, dtype=dtype).reshape(1 << (bits // 2), -1)
+        identity = Sharpener(write_model(tmp_path / "id.onnx", channels=1, gain=0.0), config=RuntimeConfig(threads=1))
+        (out,) = identity.sharpen_planes([codes], limited_range=limited, bits=bits)
+        np.testing.assert_array_equal(out, codes)
+
+    def test_bits_set_where_white_is(self, tiny_luma_model: Path) -> None:
+        # 10-bit codes in uint16: 1023 is white, so a result is clamped there, not at 65535.
+        s = Sharpener(tiny_luma_model, config=RuntimeConfig(threads=1))
+        ten = (smooth_image(48, 64)[:, :, 0].astype(np.int32) * 1023 // 255).astype(np.uint16)
+        (out,) = s.sharpen_planes([ten], strength=2.0, bits=10)
+        (as_float,) = s.sharpen_planes([ten.astype(np.float32) / 1023], strength=2.0)
+        assert out.max() <= 1023 and out.max() == 1023
+        np.testing.assert_array_equal(out, np.floor(np.clip(as_float, 0, 1) * 1023 + 0.5).astype(np.uint16))
+
+    @pytest.mark.parametrize(
+        "dtype, bits, words",
+        [
+            (np.uint8, 7, "bits must be 8 for uint8"),
+            (np.uint16, 8, "from 9 to 16 for uint16 samples, not 8"),
+            (np.uint16, 17, "not 17"),
+            (np.uint16, 10.0, "not 10.0"),
+            (np.float32, 10, "bits applies to integer samples"),
+        ],
+    )
+    def test_bad_bits(self, sharpener: Sharpener, dtype: type, bits: object, words: str) -> None:
+        with pytest.raises(InputError, match=words):
+            sharpener.sharpen_planes([np.zeros((8, 8), dtype)], bits=bits)
+
     @pytest.mark.parametrize(
         "planes, words",
         [

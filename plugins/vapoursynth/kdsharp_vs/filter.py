@@ -62,14 +62,15 @@ class FrameSharpener:
         full = self.full_range
         if full is None:
             full = frame_full_range(f.props, codec.default_full_range)
-        planes = codec.to_core([np.asarray(f[p]) for p in codec.planes], full)
+        planes = [np.asarray(f[p]) for p in codec.planes]
         with self.pool.borrow() as stream:
             try:
-                result = stream.sharpen_planes(planes, self.strength)
+                result = stream.sharpen_planes(planes, self.strength, **codec.levels(full))
             except KdsharpError as exc:
                 raise _error(f"frame {n * self.lanes + self.lane}: {exc}") from None
         out = f.copy()
-        codec.from_core(result, [np.asarray(out[p]) for p in codec.planes], full)
+        for p, values in zip(codec.planes, result):
+            np.copyto(np.asarray(out[p]), values)
         return out
 
 

@@ -6,13 +6,10 @@ separately and allows any integer depth from 8 to 16 bits at full or limited
 range, so each frame is mapped like this:
 
 * float planes (RGBS, RGBH, GRAYS, GRAYH, YUV…PS/PH) go to the core as they are;
-* full-range 8- and 16-bit integers go as uint8 / uint16 as they are, so the
-  core's own rounding applies and the result equals ``Sharpener.sharpen``
-  on the same array bit for bit;
-* any other integer (9–15 bits, or limited range) goes as float32
-  ``(sample - offset) / span`` and comes back as
-  ``round(value * span + offset)`` clamped to the format's codes. Both
-  directions are exact for every code, so strength 0 is the identity.
+* integer planes (8–16 bits, uint8 or uint16) go as they are too, with their
+  depth and range (``PlaneCodec.levels``): the core maps codes to 0–1 and back
+  with its own rounding, exactly for every code, so strength 0 is the identity
+  and 8- or 16-bit full range equals ``Sharpener.sharpen`` bit for bit.
 
 Limited range means Y' (or R'G'B') codes ``16·2^(b-8)`` to ``235·2^(b-8)``
 map to 0–1, as zimg (``core.resize``) defines it.
@@ -21,12 +18,11 @@ map to 0–1, as zimg (``core.resize``) defines it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 import numpy as np
 import vapoursynth as vs
 
-from kdsharp import pixels
 
 #: Colour family -> the planes the core sharpens (YUV: luma only; chroma is copied).
 SHARPENED_PLANES: dict[int, tuple[int, ...]] = {
@@ -42,24 +38,12 @@ DEFAULT_FULL_RANGE: dict[int, bool] = {
     int(vs.YUV): False,
 }
 
-#: Integer depths the core takes without conversion (at full range).
-NATIVE_INTEGER_DTYPES: dict[int, np.dtype] = {8: np.dtype(np.uint8), 16: np.dtype(np.uint16)}
-
 #: Float depths (bits) -> dtype; the core takes both as they are.
 FLOAT_DTYPES: dict[int, np.dtype] = {16: np.dtype(np.float16), 32: np.dtype(np.float32)}
 
 
 class FormatError(ValueError):
     """A clip format this filter cannot sharpen; the message names it and what is supported."""
-
-
-def integer_scale(bits: int, full_range: bool) -> pixels.Levels:
-    """The core's ``Levels`` of ``bits``-bit codes at full or limited range (``full`` is the largest code)."""
-    peak = (1 << bits) - 1
-    if full_range:
-        return pixels.Levels(offset=0.0, span=float(peak), full=float(peak))
-    shift = 1 << (bits - 8)
-    return pixels.Levels(offset=16.0 * shift, span=219.0 * shift, full=float(peak))
 
 
 def frame_full_range(props: Mapping[str, Any], default: bool) -> bool:
@@ -93,51 +77,15 @@ class PlaneCodec:
     bits: int
     default_full_range: bool
 
-    def scale(self, full_range: bool) -> pixels.Levels | None:
-        """The integer mapping to use, or ``None`` when samples go to the core as they are."""
+    def levels(self, full_range: bool) -> dict[str, Any]:
+        """The keyword arguments of ``Sharpener.sharpen_planes`` that say how to read the samples.
+
+        Integer planes go to the core as they are, with their depth and range
+        (the core maps codes to 0–1 and back); float planes are 0–1 already.
+        """
         if self.sample_type == vs.FLOAT:
-            return None
-        if full_range and self.bits in NATIVE_INTEGER_DTYPES:
-            return None
-        return integer_scale(self.bits, full_range)
-
-    def to_core(self, planes: Sequence[np.ndarray], full_range: bool) -> list[np.ndarray]:
-        """Build the core's input planes from the frame's planes.
-
-        Args:
-            planes: one ``H×W`` array per entry of ``self.planes`` (read-only views are fine).
-            full_range: whether integer samples are full range.
-
-        Returns:
-            One ``H×W`` array per plane, for ``Sharpener.sharpen_planes``: the
-            planes themselves when ``scale`` is ``None``, else float32 in 0–1
-            (limited-range codes outside 16–235 fall outside 0–1).
-        """
-        scale = self.scale(full_range)
-        if scale is None:
-            return list(planes)
-        result = []
-        for plane in planes:
-            values = plane.astype(np.float32)
-            values -= np.float32(scale.offset)
-            values *= np.float32(1.0 / scale.span)
-            result.append(values)
-        return result
-
-    def from_core(self, result: Sequence[np.ndarray], planes: Sequence[np.ndarray], full_range: bool) -> None:
-        """Write the core's result planes into the output frame's planes.
-
-        Args:
-            result: what ``Sharpener.sharpen_planes`` returned for ``to_core``'s planes
-                (float planes are overwritten while they are turned into codes).
-            planes: writable ``H×W`` views of the output frame, one per entry of ``self.planes``.
-            full_range: the value given to ``to_core``.
-        """
-        scale = self.scale(full_range)
-        for values, plane in zip(result, planes):
-            if scale is not None:
-                values = pixels.quantize(values, plane.dtype, scale)  # the core's rounding, clamped to the codes
-            np.copyto(plane, values)
+            return {}
+        return {"limited_range": not full_range, "bits": self.bits}
 
 
 def codec_for(fmt: vs.VideoFormat | None) -> PlaneCodec:

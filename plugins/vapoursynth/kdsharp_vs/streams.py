@@ -23,7 +23,7 @@ import queue
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -68,9 +68,12 @@ class Stream:
         self.sharpener = sharpener
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kdsharp-vs-stream")
 
-    def sharpen_planes(self, planes: list[np.ndarray], strength: float) -> list[np.ndarray]:
-        """``Sharpener.sharpen_planes`` run on the stream's thread; blocks until done, raises what it raises."""
-        return self._thread.submit(self.sharpener.sharpen_planes, planes, strength=strength).result()
+    def sharpen_planes(self, planes: list[np.ndarray], strength: float, **levels: Any) -> list[np.ndarray]:
+        """``Sharpener.sharpen_planes`` run on the stream's thread; blocks until done, raises what it raises.
+
+        ``levels`` are its ``limited_range`` and ``bits`` (``PlaneCodec.levels``).
+        """
+        return self._thread.submit(self.sharpener.sharpen_planes, planes, strength=strength, **levels).result()
 
 
 class SharpenerPool:

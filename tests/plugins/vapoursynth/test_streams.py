@@ -73,10 +73,10 @@ def test_frames_of_a_stream_run_on_one_python_thread(tiny_model: Path, monkeypat
     fresh: list[bool] = []
     original = Sharpener.sharpen_planes
 
-    def recording(self: Sharpener, planes: list[np.ndarray], *, strength: float = 1.0) -> list[np.ndarray]:
+    def recording(self: Sharpener, planes: list[np.ndarray], *, strength: float = 1.0, **levels) -> list[np.ndarray]:
         fresh.append(getattr(local, "seen", False) is False)
         local.seen = True
-        return original(self, planes, strength=strength)
+        return original(self, planes, strength=strength, **levels)
 
     monkeypatch.setattr(Sharpener, "sharpen_planes", recording)
     clip = vs.core.std.BlankClip(format=vs.RGB24, width=32, height=24, length=6)
