@@ -58,9 +58,10 @@ def levels(dtype: np.dtype, limited_range: bool = False, bits: int | None = None
     if bits is None:
         bits = width
     lowest = 8 if width == 8 else 9
-    if isinstance(bits, bool) or not isinstance(bits, int) or not lowest <= bits <= width:
-        raise InputError(f"bits must be {width} for {dtype} samples" if width == 8
-                         else f"bits must be an integer from {lowest} to {width} for {dtype} samples, not {bits!r}")
+    if isinstance(bits, bool) or not isinstance(bits, (int, np.integer)) or not lowest <= bits <= width:
+        allowed = f"{width}" if width == 8 else f"an integer from {lowest} to {width}"
+        raise InputError(f"bits must be {allowed} for {dtype} samples, not {bits!r}")
+    bits = int(bits)
     full = float((1 << bits) - 1)
     if not limited_range:
         return Levels(0.0, full, full)

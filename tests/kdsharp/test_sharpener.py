@@ -345,7 +345,7 @@ class TestPlanes:
         dtype = np.uint8 if bits == 8 else np.uint16
         codes = np.arange(1 << bits, dtype=dtype).reshape(1 << (bits // 2), -1)
         identity = Sharpener(write_model(tmp_path / "id.onnx", channels=1, gain=0.0), config=RuntimeConfig(threads=1))
-        (out,) = identity.sharpen_planes([codes], limited_range=limited, bits=bits)
+        (out,) = identity.sharpen_planes([codes], limited_range=limited, bits=np.int64(bits))
         np.testing.assert_array_equal(out, codes)
 
     def test_bits_set_where_white_is(self, tiny_luma_model: Path) -> None:
@@ -360,7 +360,7 @@ class TestPlanes:
     @pytest.mark.parametrize(
         "dtype, bits, words",
         [
-            (np.uint8, 7, "bits must be 8 for uint8"),
+            (np.uint8, 7, "bits must be 8 for uint8 samples, not 7"),
             (np.uint16, 8, "from 9 to 16 for uint16 samples, not 8"),
             (np.uint16, 17, "not 17"),
             (np.uint16, 10.0, "not 10.0"),
