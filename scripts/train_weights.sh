@@ -23,10 +23,13 @@ TEACHER_THREADS=${TEACHER_THREADS:-2}
 # The teacher run folder under RUNS: "teacher" made the shipped teacher; "teacher20k" is the longer
 # run started on 2026-11-21 (TEACHER_RUN=teacher20k TEACHER_STEPS=20000), resumed across sessions.
 TEACHER_RUN=${TEACHER_RUN:-teacher}
+# Each teacher labels its own bank (a bank folder refuses a second teacher).
+BANK=$WORK/bank
+[ "$TEACHER_RUN" = teacher ] || BANK=$WORK/bank-$TEACHER_RUN
 DATA=$WORK/data/photos
 RUNS=$WORK/runs
 STUDENT_STEPS=60000
-COMMON=(--arch fast --layout bank --train "$WORK/bank" --val "$DATA/val" --steps "$STUDENT_STEPS"
+COMMON=(--arch fast --layout bank --train "$BANK" --val "$DATA/val" --steps "$STUDENT_STEPS"
         --val-every 2000 --crop 112 --batch 16 --seed 0 --threads 1 --no-progress)
 # `fast` (the default) and its no-KD control `nokd`: same architecture, bank, steps and seed.
 FAST_ARGS=("${COMMON[@]}" --arch-args '{"channels":16,"convs":3,"stride":4,"in_channels":1}')
@@ -45,7 +48,7 @@ teacher)
     ;;
 students)
     "$TRAIN" export "$RUNS/$TEACHER_RUN/best.json" --out weights/teacher --teacher-files
-    "$TRAIN" bank --teacher weights/teacher/teacher.json --out "$WORK/bank" --samples 12000 --crop 128 --threads 2
+    "$TRAIN" bank --teacher weights/teacher/teacher.json --out "$BANK" --samples 12000 --crop 128 --threads 2
     "$TRAIN" student --run-dir "$RUNS/fast60k" "${FAST_ARGS[@]}" --set distill.output=1.0 --resume &
     kd=$!
     "$TRAIN" student --run-dir "$RUNS/fast60k_nokd" "${FAST_ARGS[@]}" --resume &
