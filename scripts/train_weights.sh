@@ -23,9 +23,10 @@ TEACHER_THREADS=${TEACHER_THREADS:-2}
 # The teacher run folder under RUNS: "teacher" made the shipped teacher; "teacher20k" is the longer
 # run started on 2026-11-21 (TEACHER_RUN=teacher20k TEACHER_STEPS=20000), resumed across sessions.
 TEACHER_RUN=${TEACHER_RUN:-teacher}
-# Each teacher labels its own bank (a bank folder refuses a second teacher).
+# Each teacher labels its own bank (a bank folder refuses a second teacher) and has its own student runs.
 BANK=$WORK/bank
-[ "$TEACHER_RUN" = teacher ] || BANK=$WORK/bank-$TEACHER_RUN
+S=""
+[ "$TEACHER_RUN" = teacher ] || { BANK=$WORK/bank-$TEACHER_RUN; S=-$TEACHER_RUN; }
 DATA=$WORK/data/photos
 RUNS=$WORK/runs
 STUDENT_STEPS=60000
@@ -49,39 +50,39 @@ teacher)
 students)
     "$TRAIN" export "$RUNS/$TEACHER_RUN/best.json" --out weights/teacher --teacher-files
     "$TRAIN" bank --teacher weights/teacher/teacher.json --out "$BANK" --samples 12000 --crop 128 --threads 2
-    "$TRAIN" student --run-dir "$RUNS/fast60k" "${FAST_ARGS[@]}" --set distill.output=1.0 --resume &
+    "$TRAIN" student --run-dir "$RUNS/fast60k$S" "${FAST_ARGS[@]}" --set distill.output=1.0 --resume &
     kd=$!
-    "$TRAIN" student --run-dir "$RUNS/fast60k_nokd" "${FAST_ARGS[@]}" --resume &
+    "$TRAIN" student --run-dir "$RUNS/fast60k_nokd$S" "${FAST_ARGS[@]}" --resume &
     nokd=$!
     wait "$kd" "$nokd"
     ;;
 detail)
-    "$TRAIN" student --run-dir "$RUNS/detail60k" "${DETAIL_ARGS[@]}" --set distill.output=1.0 --resume &
+    "$TRAIN" student --run-dir "$RUNS/detail60k$S" "${DETAIL_ARGS[@]}" --set distill.output=1.0 --resume &
     kd=$!
-    "$TRAIN" student --run-dir "$RUNS/detail60k_kdonly" "${DETAIL_ARGS[@]}" --set distill.output=1.0 \
+    "$TRAIN" student --run-dir "$RUNS/detail60k_kdonly$S" "${DETAIL_ARGS[@]}" --set distill.output=1.0 \
         --set loss.charbonnier=0 --resume &
     kdonly=$!
-    "$TRAIN" student --run-dir "$RUNS/detail60k_nokd" "${DETAIL_ARGS[@]}" --resume &
+    "$TRAIN" student --run-dir "$RUNS/detail60k_nokd$S" "${DETAIL_ARGS[@]}" --resume &
     nokd=$!
     wait "$kd" "$kdonly" "$nokd"
     ;;
 select)
     # Scored on tune/ only (val/ reports the result): does a detail student replace `fast`?
     "$TRAIN" evaluate --data "$DATA/tune" --tune "$DATA/tune" --out "$WORK/select" \
-        --students "$RUNS/detail60k/last.json" "$RUNS/detail60k_kdonly/last.json" "$RUNS/detail60k_nokd/last.json" \
-        "$RUNS/fast60k/last.json" "$RUNS/fast60k_nokd/last.json" \
+        --students "$RUNS/detail60k$S/last.json" "$RUNS/detail60k_kdonly$S/last.json" "$RUNS/detail60k_nokd$S/last.json" \
+        "$RUNS/fast60k$S/last.json" "$RUNS/fast60k_nokd$S/last.json" \
         --max-side 768 --threads 2 --no-speed
     ;;
 evaluate)
     "$TRAIN" evaluate --data "$DATA/val" --tune "$DATA/tune" --out "$WORK/eval" \
         --teacher weights/teacher/teacher.json \
-        --students "$RUNS/detail60k_kdonly/last.json" "$RUNS/detail60k_nokd/last.json" \
-        "$RUNS/fast60k/last.json" "$RUNS/fast60k_nokd/last.json" \
+        --students "$RUNS/detail60k_kdonly$S/last.json" "$RUNS/detail60k_nokd$S/last.json" \
+        "$RUNS/fast60k$S/last.json" "$RUNS/fast60k_nokd$S/last.json" \
         --max-side 768 --threads 2 --no-speed
     ;;
 export)
     # Final EMA weights (the same step budget for a student and its control); see the model card.
-    for pair in fast60k:kdsharp-fast.onnx fast60k_nokd:ablation/student_nokd.onnx; do
+    for pair in fast60k$S:kdsharp-fast.onnx fast60k_nokd$S:ablation/student_nokd.onnx; do
         "$TRAIN" export "$RUNS/${pair%%:*}/last.json" --out "weights/${pair#*:}" --evaluation "$WORK/eval/results.json"
     done
     ;;
