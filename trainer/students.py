@@ -20,6 +20,7 @@ same tail.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import torch
@@ -59,6 +60,11 @@ def _high_pass(size: int, sigma: float) -> torch.Tensor:
     return k
 
 
+def _block_channels(c: int, k: int, r: int) -> itertools.product:
+    """``(channel, filter, i, j)`` of each detail-path channel, in channel order (space-to-depth)."""
+    return itertools.product(range(c), range(k), range(r), range(r))
+
+
 def _detail_path(c: int, channels: int, r: int, k: int, size: int) -> tuple[nn.Conv2d, nn.Conv2d]:
     """The adaptive unsharp mask of ``FastStudent``, computed at 1/r resolution.
 
@@ -73,16 +79,12 @@ def _detail_path(c: int, channels: int, r: int, k: int, size: int) -> tuple[nn.C
         raise ValueError(f"detail_kernel must be odd and at most stride + 1 = {r + 1}, not {size}")
     pad = r // 2
     detail = nn.Conv2d(c, c * k * r * r, 2 * r, stride=r, padding=pad, groups=c, bias=False)
+    filters = [_high_pass(size, 0.5 + 0.5 * n) for n in range(k)]
     with torch.no_grad():
         detail.weight.zero_()
-        for n in range(k):
-            hp = _high_pass(size, 0.5 + 0.5 * n)
-            for i in range(r):
-                for j in range(r):
-                    o = ((0 * k + n) * r + i) * r + j
-                    top, left = pad + i - size // 2, pad + j - size // 2
-                    for ch in range(c):
-                        detail.weight[o + ch * k * r * r, 0, top : top + size, left : left + size] = hp
+        for o, (_, n, i, j) in enumerate(_block_channels(c, k, r)):
+            top, left = pad + i - size // 2, pad + j - size // 2
+            detail.weight[o, 0, top : top + size, left : left + size] = filters[n]
     gain = nn.Conv2d(channels, c * k * r * r, 1)
     nn.init.zeros_(gain.weight)
     nn.init.zeros_(gain.bias)
@@ -92,11 +94,8 @@ def _detail_path(c: int, channels: int, r: int, k: int, size: int) -> tuple[nn.C
 def _depth_to_space_weight(c: int, r: int, k: int) -> torch.Tensor:
     """ConvTranspose weight ``(c·k·r²)×c×r×r`` summing the ``k`` products of each pixel into place."""
     w = torch.zeros(c * k * r * r, c, r, r)
-    for ch in range(c):
-        for n in range(k):
-            for i in range(r):
-                for j in range(r):
-                    w[((ch * k + n) * r + i) * r + j, ch, i, j] = 1.0
+    for o, (ch, _, i, j) in enumerate(_block_channels(c, k, r)):
+        w[o, ch, i, j] = 1.0
     return w
 
 

@@ -14,7 +14,6 @@ from PIL import Image
 from tiny_args import TINY_ARGS
 
 
-
 @pytest.fixture(autouse=True)
 def _one_thread() -> None:
     torch.set_num_threads(1)
@@ -70,9 +69,3 @@ def tiny_config(photo_dirs: tuple[Path, Path]):
         return _tiny_config(run_dir, photo_dirs, kind, name, **kw)
 
     return make
-
-
-@pytest.fixture
-def tiny_args() -> dict[tuple[str, str], dict]:
-    """Tiny constructor arguments per ``(kind, name)`` registry entry."""
-    return TINY_ARGS

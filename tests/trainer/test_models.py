@@ -169,8 +169,8 @@ def test_export_refuses_old_opset(tmp_path: Path) -> None:
         export_checkpoint(ExportConfig(checkpoint=str(path), out=str(tmp_path / "m.onnx"), opset=13))
 
 
-def test_teacher_export_rebuilds(tmp_path: Path, tiny_args) -> None:
-    net = _random_weights(build_model("teacher", "nafnet", tiny_args[("teacher", "nafnet")]))
+def test_teacher_export_rebuilds(tmp_path: Path) -> None:
+    net = _random_weights(build_model("teacher", "nafnet", TINY_ARGS[("teacher", "nafnet")]))
     path = _save(net, "teacher", tmp_path / "run")
     files = export_teacher(str(path), str(tmp_path / "weights" / "teacher"))
     again, _ = load_model(files[1])

@@ -23,7 +23,6 @@ from typing import Any, Mapping
 import numpy as np
 import vapoursynth as vs
 
-
 #: Colour family -> the planes the core sharpens (YUV: luma only; chroma is copied).
 SHARPENED_PLANES: dict[int, tuple[int, ...]] = {
     int(vs.RGB): (0, 1, 2),
