@@ -134,6 +134,9 @@ class FastStudent(_Student):
         detail_kernel: int = 5,
     ) -> None:
         super().__init__()
+        for name, value in (("detail", detail), ("detail_kernel", detail_kernel)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"{name} must be a whole number >= 0, not {value!r}")
         self.arch_args = {"channels": channels, "convs": convs, "stride": stride, "in_channels": in_channels}
         if detail:
             self.arch_args |= {"detail": detail, "detail_kernel": detail_kernel}

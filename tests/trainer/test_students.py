@@ -53,3 +53,9 @@ def test_gains_follow_the_body_features() -> None:
 def test_detail_kernel_must_fit_the_stride(size: int) -> None:
     with pytest.raises(ValueError, match="detail_kernel"):
         FastStudent(stride=4, in_channels=1, detail=1, detail_kernel=size)
+
+
+@pytest.mark.parametrize("args", [{"detail": -1}, {"detail": "two"}, {"detail": 1.5}, {"detail": 1, "detail_kernel": "5"}])
+def test_detail_arguments_must_be_whole_numbers(args: dict) -> None:
+    with pytest.raises(ValueError, match="must be a whole number >= 0"):
+        FastStudent(stride=4, in_channels=1, **args)
