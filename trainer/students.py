@@ -134,9 +134,11 @@ class FastStudent(_Student):
         detail_kernel: int = 5,
     ) -> None:
         super().__init__()
-        for name, value in (("detail", detail), ("detail_kernel", detail_kernel)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError(f"{name} must be a whole number >= 0, not {value!r}")
+        for name, value, lowest in (("channels", channels, 1), ("convs", convs, 0), ("stride", stride, 1),
+                                    ("in_channels", in_channels, 1), ("detail", detail, 0),
+                                    ("detail_kernel", detail_kernel, 0)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < lowest:
+                raise ValueError(f"{name} must be a whole number >= {lowest}, not {value!r}")
         self.arch_args = {"channels": channels, "convs": convs, "stride": stride, "in_channels": in_channels}
         if detail:
             self.arch_args |= {"detail": detail, "detail_kernel": detail_kernel}

@@ -55,7 +55,18 @@ def test_detail_kernel_must_fit_the_stride(size: int) -> None:
         FastStudent(stride=4, in_channels=1, detail=1, detail_kernel=size)
 
 
-@pytest.mark.parametrize("args", [{"detail": -1}, {"detail": "two"}, {"detail": 1.5}, {"detail": 1, "detail_kernel": "5"}])
-def test_detail_arguments_must_be_whole_numbers(args: dict) -> None:
-    with pytest.raises(ValueError, match="must be a whole number >= 0"):
-        FastStudent(stride=4, in_channels=1, **args)
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        ({"detail": -1}, "detail must be a whole number >= 0, not -1"),
+        ({"detail": "two"}, "detail must be a whole number >= 0"),
+        ({"detail": 1.5}, "detail must be a whole number >= 0"),
+        ({"detail": 1, "detail_kernel": "5"}, "detail_kernel must be a whole number >= 0"),
+        ({"channels": -1}, "channels must be a whole number >= 1, not -1"),
+        ({"stride": 0}, "stride must be a whole number >= 1"),
+        ({"convs": -2}, "convs must be a whole number >= 0"),
+    ],
+)
+def test_arguments_must_be_whole_numbers(args: dict, words: str) -> None:
+    with pytest.raises(ValueError, match=words):
+        FastStudent(**{"stride": 4, "in_channels": 1, **args})
