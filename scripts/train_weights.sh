@@ -4,9 +4,9 @@
 #
 #   bash scripts/train_weights.sh data      # gather and split the offline photos
 #   bash scripts/train_weights.sh teacher   # train (or resume) the teacher: hours
-#   bash scripts/train_weights.sh students  # teacher files, label bank, `fast` + its no-KD control
+#   bash scripts/train_weights.sh students  # teacher files, label bank, `fast` with KD (two ways) + its no-KD control
 #   bash scripts/train_weights.sh detail    # experiment, not shipped: students with the detail path
-#   bash scripts/train_weights.sh select    # compare the students on the tune photos
+#   bash scripts/train_weights.sh select    # compare the students on the tune photos (picks KD_RUN)
 #   bash scripts/train_weights.sh evaluate  # held-out evaluation against the tuned unsharp mask
 #   bash scripts/train_weights.sh export    # ONNX models with their evaluation, SHA256SUMS
 #
@@ -23,10 +23,15 @@ TEACHER_THREADS=${TEACHER_THREADS:-2}
 # The teacher run folder under RUNS: "teacher" made the shipped teacher; "teacher20k" is the longer
 # run started on 2026-11-21 (TEACHER_RUN=teacher20k TEACHER_STEPS=20000), resumed across sessions.
 TEACHER_RUN=${TEACHER_RUN:-teacher}
-# Each teacher labels its own bank (a bank folder refuses a second teacher) and has its own student runs.
+# Each teacher labels its own bank (a bank folder refuses a second teacher) and has its own student runs,
+# tune comparison and evaluation.
 BANK=$WORK/bank
 S=""
 [ "$TEACHER_RUN" = teacher ] || { BANK=$WORK/bank-$TEACHER_RUN; S=-$TEACHER_RUN; }
+# The KD student that `export` ships as the default: fast60k (teacher term + ground truth; the shipped
+# one) or fast60k_kdonly (teacher term alone), whichever `select` scores higher on tune.
+KD_RUN=${KD_RUN:-fast60k}
+case "$KD_RUN" in fast60k | fast60k_kdonly) ;; *) echo "KD_RUN must be fast60k or fast60k_kdonly, not '$KD_RUN'" >&2; exit 2 ;; esac
 DATA=$WORK/data/photos
 RUNS=$WORK/runs
 STUDENT_STEPS=60000
@@ -37,6 +42,16 @@ FAST_ARGS=("${COMMON[@]}" --arch-args '{"channels":16,"convs":3,"stride":4,"in_c
 # Experiment (not shipped, see the model card): the fast student with its detail path (an adaptive
 # unsharp mask, kdsharp_train.students), with the teacher term alone ("kdonly"), both terms, or none.
 DETAIL_ARGS=("${COMMON[@]}" --arch-args '{"channels":16,"convs":1,"stride":4,"in_channels":1,"detail":2}')
+
+# The finished runs among the named ones: this teacher's runs whose last.json is at the full step budget
+# (the detail stage is optional; an unfinished run is left out, and `students`/`detail` resume it).
+students() {
+    local run
+    for run in "$@"; do
+        grep -qs "^ \"step\": $STUDENT_STEPS,\$" "$RUNS/$run$S/last.json" && echo "$RUNS/$run$S/last.json"
+    done
+    return 0
+}
 
 case "${1:-}" in
 data)
@@ -52,9 +67,12 @@ students)
     "$TRAIN" bank --teacher weights/teacher/teacher.json --out "$BANK" --samples 12000 --crop 128 --threads 2
     "$TRAIN" student --run-dir "$RUNS/fast60k$S" "${FAST_ARGS[@]}" --set distill.output=1.0 --resume &
     kd=$!
+    "$TRAIN" student --run-dir "$RUNS/fast60k_kdonly$S" "${FAST_ARGS[@]}" --set distill.output=1.0 \
+        --set loss.charbonnier=0 --resume &
+    kdonly=$!
     "$TRAIN" student --run-dir "$RUNS/fast60k_nokd$S" "${FAST_ARGS[@]}" --resume &
     nokd=$!
-    wait "$kd" "$nokd"
+    wait "$kd" "$kdonly" "$nokd"
     ;;
 detail)
     "$TRAIN" student --run-dir "$RUNS/detail60k$S" "${DETAIL_ARGS[@]}" --set distill.output=1.0 --resume &
@@ -67,23 +85,22 @@ detail)
     wait "$kd" "$kdonly" "$nokd"
     ;;
 select)
-    # Scored on tune/ only (val/ reports the result): does a detail student replace `fast`?
-    "$TRAIN" evaluate --data "$DATA/tune" --tune "$DATA/tune" --out "$WORK/select" \
-        --students "$RUNS/detail60k$S/last.json" "$RUNS/detail60k_kdonly$S/last.json" "$RUNS/detail60k_nokd$S/last.json" \
-        "$RUNS/fast60k$S/last.json" "$RUNS/fast60k_nokd$S/last.json" \
+    # Scored on tune/ only (val/ reports the result): which KD student ships (KD_RUN), and does a detail
+    # student (when the detail stage ran for this teacher) replace `fast`?
+    "$TRAIN" evaluate --data "$DATA/tune" --tune "$DATA/tune" --out "$WORK/select$S" \
+        --students $(students detail60k detail60k_kdonly detail60k_nokd fast60k fast60k_kdonly fast60k_nokd) \
         --max-side 768 --threads 2 --no-speed
     ;;
 evaluate)
-    "$TRAIN" evaluate --data "$DATA/val" --tune "$DATA/tune" --out "$WORK/eval" \
+    "$TRAIN" evaluate --data "$DATA/val" --tune "$DATA/tune" --out "$WORK/eval$S" \
         --teacher weights/teacher/teacher.json \
-        --students "$RUNS/detail60k_kdonly$S/last.json" "$RUNS/detail60k_nokd$S/last.json" \
-        "$RUNS/fast60k$S/last.json" "$RUNS/fast60k_nokd$S/last.json" \
+        --students $(students detail60k_kdonly detail60k_nokd fast60k fast60k_kdonly fast60k_nokd) \
         --max-side 768 --threads 2 --no-speed
     ;;
 export)
     # Final EMA weights (the same step budget for a student and its control); see the model card.
-    for pair in fast60k$S:kdsharp-fast.onnx fast60k_nokd$S:ablation/student_nokd.onnx; do
-        "$TRAIN" export "$RUNS/${pair%%:*}/last.json" --out "weights/${pair#*:}" --evaluation "$WORK/eval/results.json"
+    for pair in $KD_RUN$S:kdsharp-fast.onnx fast60k_nokd$S:ablation/student_nokd.onnx; do
+        "$TRAIN" export "$RUNS/${pair%%:*}/last.json" --out "weights/${pair#*:}" --evaluation "$WORK/eval$S/results.json"
     done
     ;;
 *)
