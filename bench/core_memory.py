@@ -45,8 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     sharpener.sharpen(image)
     seconds = time.perf_counter() - start
     after = peak_rss_mib()
-    print(f"| image | dtype | tile | peak RSS before | peak RSS after | time |")
-    print(f"|---|---|---|---|---|---|")
+    print("| image | dtype | tile | peak RSS before | peak RSS after | time |")
+    print("|---|---|---|---|---|---|")
     print(f"| {width}×{height} ({width * height / 1e6:.1f} MP) | {args.dtype} | {args.tile} | {before:.0f} MiB | {after:.0f} MiB | {seconds:.1f} s |")
     return 0
 

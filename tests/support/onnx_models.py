@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
-import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from kdsharp import contract
