@@ -8,7 +8,7 @@
 #   bash scripts/train_weights.sh detail    # experiment, not shipped: students with the detail path
 #   bash scripts/train_weights.sh select    # compare the students on the tune photos (picks KD_RUN)
 #   bash scripts/train_weights.sh evaluate  # held-out evaluation against the tuned unsharp mask
-#   bash scripts/train_weights.sh export    # ONNX models with their evaluation, SHA256SUMS
+#   bash scripts/train_weights.sh export    # ONNX models with their evaluation, SHA256SUMS, card figures
 #
 # WORK (default /root/.cache/kdsharp) holds data, runs and the bank outside the
 # work tree. The teacher's step budget is TEACHER_STEPS (a larger value with the
@@ -102,6 +102,9 @@ export)
     for pair in $KD_RUN$S:kdsharp-fast.onnx fast60k_nokd$S:ablation/student_nokd.onnx; do
         "$TRAIN" export "$RUNS/${pair%%:*}/last.json" --out "weights/${pair#*:}" --evaluation "$WORK/eval$S/results.json"
     done
+    # The model card's figures: the evaluation's tables and side-by-side crops, the teacher's curves.
+    cp "$WORK/eval$S/results.md" "$WORK/eval$S"/crops/*.png weights/card/
+    cp "$RUNS/$TEACHER_RUN/curves.png" weights/card/teacher-curves.png
     ;;
 *)
     echo "usage: $0 data|teacher|students|detail|select|evaluate|export" >&2
