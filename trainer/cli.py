@@ -136,9 +136,18 @@ def _cmd_train(args: argparse.Namespace, kind: str) -> int:
 def _cmd_bank(args: argparse.Namespace) -> int:
     from .label_bank import BankConfig, build_bank
 
+    degrade = {}
+    for item in args.degrade:
+        key, sep, raw = item.partition("=")
+        if not sep:
+            raise UsageError(f"--degrade expects setting=value, got {item!r}")
+        try:
+            degrade[key] = json.loads(raw)
+        except ValueError as e:
+            raise UsageError(f"--degrade {key}: {raw!r} is not a JSON value") from e
     cfg = BankConfig(
         teacher=args.teacher, out=args.out, train=args.train, samples=args.samples, crop=args.crop,
-        seed=args.seed, part_size=args.part_size, batch=args.batch, threads=args.threads,
+        seed=args.seed, part_size=args.part_size, batch=args.batch, threads=args.threads, degrade=degrade,
     )
     print(build_bank(cfg, progress=not args.no_progress))
     return 0
@@ -196,6 +205,10 @@ def make_parser() -> argparse.ArgumentParser:
     b.add_argument("--part-size", type=int, default=500)
     b.add_argument("--batch", type=int, default=10)
     b.add_argument("--threads", type=int, default=0)
+    b.add_argument(
+        "--degrade", action="append", default=[], metavar="SETTING=JSON",
+        help="change one of the teacher's degradation settings for this bank (e.g. p_noise=0.25)",
+    )
     b.add_argument("--no-progress", action="store_true")
     e = sub.add_parser("export", help="export a checkpoint to a kdsharp ONNX model")
     e.add_argument("checkpoint")

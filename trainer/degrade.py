@@ -11,6 +11,7 @@ video call, sensor noise and JPEG compression.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import math
 import random
@@ -157,6 +158,36 @@ class DegradeConfig:
     jpeg_quality: tuple[int, int] = (30, 90)
     min_ops: int = 1
     quantize: bool = True
+
+    def __post_init__(self) -> None:
+        """Refuse settings the pipeline cannot draw from (one line naming the setting).
+
+        Raises:
+            ValueError: a probability outside 0–1, a range that is not two ordered
+                non-negative numbers (JPEG quality: whole numbers 1–95), or ``min_ops``
+                not a whole number 0–6.
+        """
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name.startswith("p_"):
+                if not _is_number(value) or not 0.0 <= value <= 1.0:
+                    raise ValueError(f"degrade.{f.name} must be a probability from 0 to 1, got {value!r}")
+            elif isinstance(f.default, tuple):
+                whole = f.name == "jpeg_quality"
+                ok = (
+                    isinstance(value, (tuple, list)) and len(value) == 2
+                    and all(_is_number(v) and (not whole or float(v).is_integer()) for v in value)
+                    and 0 <= value[0] <= value[1] and (not whole or (1 <= value[0] and value[1] <= 95))
+                )
+                if not ok:
+                    kind = "two whole numbers from 1 to 95" if whole else "two non-negative numbers"
+                    raise ValueError(f"degrade.{f.name} must be {kind}, low then high, got {value!r}")
+        if isinstance(self.min_ops, bool) or not isinstance(self.min_ops, int) or not 0 <= self.min_ops <= 6:
+            raise ValueError(f"degrade.min_ops must be a whole number from 0 to 6, got {self.min_ops!r}")
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def random_degrade(x: torch.Tensor, cfg: DegradeConfig, rng: np.random.Generator) -> torch.Tensor:

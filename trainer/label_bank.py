@@ -31,7 +31,7 @@ import dataclasses
 import hashlib
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ from kdsharp_train import atomic
 from safetensors.torch import load_file, save_file
 
 from .config import TrainConfig, config_from_dict
+from .degrade import DegradeConfig
 from .datasets import DatasetError, TrainSampler
 from .models import load_model
 
@@ -61,6 +62,8 @@ class BankConfig:
         part_size: crops per part file.
         batch: crops per teacher forward pass.
         threads: torch threads (0 = torch's default).
+        degrade: changes to the teacher's degradation settings for this bank's crops,
+            ``DegradeConfig`` field → value (empty = draw exactly as the teacher was trained).
     """
 
     teacher: str
@@ -72,6 +75,7 @@ class BankConfig:
     part_size: int = 500
     batch: int = 10
     threads: int = 0
+    degrade: dict[str, Any] = field(default_factory=dict)
 
 
 def _file_sha256(path: Path) -> str:
@@ -99,13 +103,27 @@ def _build_part(teacher: torch.nn.Module, sampler: TrainSampler, n: int, batch: 
     return {"degraded": torch.cat(degraded), "sharp": torch.cat(sharp), "teacher": torch.cat(soft)}
 
 
+def changed_degradations(base: DegradeConfig, changes: dict[str, Any]) -> DegradeConfig:
+    """``base`` with some fields replaced (JSON lists become the tuples ranges are).
+
+    Raises:
+        ValueError: a name that is not a ``DegradeConfig`` field, or a value it refuses.
+    """
+    names = [f.name for f in dataclasses.fields(DegradeConfig)]
+    for name in changes:
+        if name not in names:
+            raise ValueError(f"no degradation setting {name!r}; choose from {', '.join(names)}")
+    return dataclasses.replace(base, **{k: tuple(v) if isinstance(v, list) else v for k, v in changes.items()})
+
+
 def build_bank(cfg: BankConfig, progress: bool = True) -> Path:
     """Build (or finish building) a label bank; returns the path of its ``bank.json``.
 
     Raises:
         CheckpointError: the teacher checkpoint cannot be read.
         DatasetError: no usable training photos, or ``out`` holds a bank of other settings.
-        ValueError: non-positive ``samples``, ``crop``, ``part_size`` or ``batch``.
+        ValueError: non-positive ``samples``, ``crop``, ``part_size`` or ``batch``, or a bad
+            degradation change.
     """
     for name in ("samples", "crop", "part_size", "batch"):
         if getattr(cfg, name) <= 0:
@@ -116,6 +134,7 @@ def build_bank(cfg: BankConfig, progress: bool = True) -> Path:
     teacher_path = Path(cfg.teacher)
     stored = config_from_dict(TrainConfig, meta["config"]) if "config" in meta else TrainConfig()
     data = dataclasses.replace(stored.data, layout="folder", crop=cfg.crop, train=cfg.train or stored.data.train)
+    degrade = changed_degradations(stored.degrade, cfg.degrade)
     settings: dict[str, Any] = {
         "teacher": str(teacher_path),
         "teacher_sha256": meta["tensors_sha256"],
@@ -126,7 +145,7 @@ def build_bank(cfg: BankConfig, progress: bool = True) -> Path:
         "seed": cfg.seed,
         "part_size": cfg.part_size,
         "data": dataclasses.asdict(data),
-        "degrade": dataclasses.asdict(stored.degrade),
+        "degrade": dataclasses.asdict(degrade),
     }
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -136,7 +155,7 @@ def build_bank(cfg: BankConfig, progress: bool = True) -> Path:
         raise DatasetError(f"{out}: holds a bank built with other settings; choose another --out")
     atomic.write_bytes(settings_file, json.dumps(encoded, indent=1, sort_keys=True).encode())
 
-    sampler = TrainSampler(data, stored.degrade)
+    sampler = TrainSampler(data, degrade)
     n_parts = -(-cfg.samples // cfg.part_size)
     parts = []
     t0 = time.monotonic()

@@ -70,3 +70,27 @@ def test_luma_images_are_supported() -> None:
     y = _image()[:1]
     for name in EVAL_SUITE:
         assert suite_degrade(y, name).shape == y.shape
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"p_noise": 1.5}, "degrade.p_noise must be a probability"),
+        ({"p_gauss": True}, "degrade.p_gauss must be a probability"),
+        ({"p_jpeg": float("nan")}, "degrade.p_jpeg must be a probability"),
+        ({"gauss_sigma": (2.0, 1.0)}, "degrade.gauss_sigma must be two non-negative numbers"),
+        ({"noise_sigma": (-0.1, 0.1)}, "degrade.noise_sigma must be two non-negative numbers"),
+        ({"down_scale": (2.0,)}, "degrade.down_scale must be two non-negative numbers"),
+        ({"jpeg_quality": (0, 90)}, "degrade.jpeg_quality must be two whole numbers from 1 to 95"),
+        ({"jpeg_quality": (30.5, 90)}, "degrade.jpeg_quality must be two whole numbers from 1 to 95"),
+        ({"min_ops": -1}, "degrade.min_ops must be a whole number from 0 to 6"),
+    ],
+)
+def test_settings_the_pipeline_cannot_draw_from_are_refused(change: dict, named: str) -> None:
+    with pytest.raises(ValueError, match=named):
+        DegradeConfig(**change)
+
+
+def test_edge_settings_are_accepted() -> None:
+    cfg = DegradeConfig(p_gauss=1.0, p_noise=0, gauss_sigma=(1.0, 1.0), jpeg_quality=[1, 95], min_ops=0)
+    assert random_degrade(_image(), cfg, np.random.default_rng(0)).shape == (3, 64, 80)

@@ -12,6 +12,7 @@ import torch
 from kdsharp_train.cli import main
 from kdsharp_train.config import DistillConfig
 from kdsharp_train.datasets import DataConfig, DatasetError
+from kdsharp_train.degrade import DegradeConfig, gaussian_blur
 from kdsharp_train.distill import DistillError, Distiller
 from kdsharp_train.label_bank import BankConfig, LabelBank, build_bank
 from kdsharp_train.losses import LOSSES
@@ -119,3 +120,40 @@ def test_bank_command_errors_are_one_line(tmp_path: Path, capsys: pytest.Capture
     assert main(["bank", "--teacher", str(tmp_path / "missing.json"), "--out", str(tmp_path / "b")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("kdsharp-train bank: error:") and "missing.json" in err[0]
+
+
+def test_a_bank_can_change_the_teachers_degradations(bank_dir: Path, teacher_ckpt: Path, photo_dirs, tmp_path: Path) -> None:
+    changes = {"p_gauss": 1.0, "gauss_sigma": [2.0, 2.0], "p_defocus": 0.0, "p_motion": 0.0, "p_down": 0.0,
+               "p_noise": 0.0, "p_jpeg": 0.0}
+    cfg = BankConfig(teacher=str(teacher_ckpt), out=str(tmp_path), train=str(photo_dirs[0]),
+                     samples=4, crop=24, part_size=4, batch=2, threads=1, degrade=changes)
+    build_bank(cfg, progress=False)
+    manifest = json.loads((tmp_path / "bank.json").read_text())
+    assert manifest["degrade"]["p_noise"] == 0.0 and manifest["degrade"]["gauss_sigma"] == [2.0, 2.0]
+    default = json.loads((bank_dir / "bank.json").read_text())["degrade"]
+    assert default["p_noise"] == DegradeConfig().p_noise  # no change: the teacher's own settings
+    bank = LabelBank.load(tmp_path)
+    # every crop is the σ 2 Gaussian blur of its sharp crop and nothing else (inside the kernel's reach)
+    r = 6
+    for x, y in zip(bank.degraded.float() / 255, bank.sharp.float() / 255, strict=True):
+        blurred = torch.round(gaussian_blur(y, 2.0) * 255) / 255
+        assert (x - blurred)[:, r:-r, r:-r].abs().max() <= 1.01 / 255
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["--degrade", "p_nois=0.1"], "no degradation setting 'p_nois'; choose from p_gauss"),
+        (["--degrade", "p_noise=2"], "degrade.p_noise must be a probability from 0 to 1, got 2"),
+        (["--degrade", "p_noise"], "--degrade expects setting=value, got 'p_noise'"),
+        (["--degrade", "gauss_sigma=[1,"], "--degrade gauss_sigma: '[1,' is not a JSON value"),
+    ],
+)
+def test_bad_degradation_changes_are_one_line_errors(
+    teacher_ckpt: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], named: str
+) -> None:
+    out = tmp_path / "b"
+    assert main(["bank", "--teacher", str(teacher_ckpt), "--out", str(out), *args]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"kdsharp-train bank: error: {named}")
+    assert not out.exists()
