@@ -53,6 +53,20 @@ students() {
     return 0
 }
 
+# Three students of one architecture side by side, one thread each, on this teacher's bank: NAME (teacher
+# term + ground truth), NAME_kdonly (teacher term alone) and NAME_nokd (ground truth alone, the control).
+three() {
+    local name=$1 kd kdonly nokd
+    shift
+    "$TRAIN" student --run-dir "$RUNS/$name$S" "$@" --set distill.output=1.0 --resume &
+    kd=$!
+    "$TRAIN" student --run-dir "$RUNS/${name}_kdonly$S" "$@" --set distill.output=1.0 --set loss.charbonnier=0 --resume &
+    kdonly=$!
+    "$TRAIN" student --run-dir "$RUNS/${name}_nokd$S" "$@" --resume &
+    nokd=$!
+    wait "$kd" "$kdonly" "$nokd"
+}
+
 case "${1:-}" in
 data)
     "$TRAIN" data --out "$DATA"
@@ -65,24 +79,10 @@ teacher)
 students)
     "$TRAIN" export "$RUNS/$TEACHER_RUN/best.json" --out weights/teacher --teacher-files
     "$TRAIN" bank --teacher weights/teacher/teacher.json --out "$BANK" --samples 12000 --crop 128 --threads 2
-    "$TRAIN" student --run-dir "$RUNS/fast60k$S" "${FAST_ARGS[@]}" --set distill.output=1.0 --resume &
-    kd=$!
-    "$TRAIN" student --run-dir "$RUNS/fast60k_kdonly$S" "${FAST_ARGS[@]}" --set distill.output=1.0 \
-        --set loss.charbonnier=0 --resume &
-    kdonly=$!
-    "$TRAIN" student --run-dir "$RUNS/fast60k_nokd$S" "${FAST_ARGS[@]}" --resume &
-    nokd=$!
-    wait "$kd" "$kdonly" "$nokd"
+    three fast60k "${FAST_ARGS[@]}"
     ;;
 detail)
-    "$TRAIN" student --run-dir "$RUNS/detail60k$S" "${DETAIL_ARGS[@]}" --set distill.output=1.0 --resume &
-    kd=$!
-    "$TRAIN" student --run-dir "$RUNS/detail60k_kdonly$S" "${DETAIL_ARGS[@]}" --set distill.output=1.0 \
-        --set loss.charbonnier=0 --resume &
-    kdonly=$!
-    "$TRAIN" student --run-dir "$RUNS/detail60k_nokd$S" "${DETAIL_ARGS[@]}" --resume &
-    nokd=$!
-    wait "$kd" "$kdonly" "$nokd"
+    three detail60k "${DETAIL_ARGS[@]}"
     ;;
 select)
     # Scored on tune/ only (val/ reports the result): which KD student ships (KD_RUN), and does a detail
