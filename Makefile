@@ -41,7 +41,7 @@ test-main: $(VENV)/.dev gimp-root
 	$(PY) -m pytest -m "not vapoursynth"
 
 test-vs: venv-vs
-	$(VS_PY) -m pytest -m vapoursynth tests/plugins/vapoursynth
+	$(VS_PY) -m pytest -m vapoursynth tests/plugins/vapoursynth tests/bench
 
 test: test-main test-vs
 

@@ -34,6 +34,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import vapoursynth as vs
@@ -71,7 +72,8 @@ core = vs.core
 
 
 def source(photo, fmt, frames):
-    """``frames`` copies of an RGB photo in format ``fmt`` (YUV: BT.709 limited); computed once, then cached."""
+    """``frames`` copies of an RGB photo in format ``fmt`` (YUV/GRAY: BT.709, integers limited range); computed
+    once, then cached."""
     rgb = np.asarray(Image.open(photo).convert("RGB"))
     blank = core.std.BlankClip(format=vs.RGB24, width=rgb.shape[1], height=rgb.shape[0], length=1)
 
@@ -83,8 +85,9 @@ def source(photo, fmt, frames):
 
     clip = core.std.ModifyFrame(blank, blank, paint)
     fmt = core.get_video_format(getattr(vs, fmt))
-    if fmt.color_family == vs.YUV:
-        clip = core.resize.Spline36(clip, format=fmt.id, matrix_s="709", range_s="limited")
+    if fmt.color_family in (vs.YUV, vs.GRAY):
+        limited = {"range_s": "limited"} if fmt.sample_type == vs.INTEGER else {}
+        clip = core.resize.Spline36(clip, format=fmt.id, matrix_s="709", **limited)
     elif fmt.id != vs.RGB24:
         clip = core.resize.Point(clip, format=fmt.id)
     return core.std.Loop(clip, times=frames)  # frame 0 stays in VapourSynth's cache
@@ -100,22 +103,24 @@ def write_photo(folder: Path, size: tuple[int, int]) -> Path:
     return path
 
 
-def core_input(folder: Path, photo: Path, fmt: str) -> list[np.ndarray]:
-    """The planes the filter hands the core for the photo's first frame in ``fmt``."""
+def core_input(folder: Path, photo: Path, fmt: str) -> tuple[list[np.ndarray], dict[str, Any]]:
+    """What the filter hands the core for the photo's first frame in ``fmt``: its planes, as they are, and
+    the ``sharpen_planes`` keywords that say how to read them (depth and range)."""
     sys.path.insert(0, str(folder))
     from kdsharp_bench_source import source
 
     frame = source(str(photo), fmt, 1).get_frame(0)
     codec = codec_for(frame.format)
     full = frame_full_range(frame.props, codec.default_full_range)
-    return [np.array(p) for p in codec.to_core([np.asarray(frame[p]) for p in codec.planes], full)]
+    return [np.array(frame[p]) for p in codec.planes], codec.levels(full)
 
 
-def core_fps(sharpener: Sharpener, planes: list[np.ndarray], frames: int) -> float:
-    sharpener.sharpen_planes(planes)  # warm-up: first-call allocations and bindings
+def core_fps(sharpener: Sharpener, image: tuple[list[np.ndarray], dict[str, Any]], frames: int) -> float:
+    planes, levels = image
+    sharpener.sharpen_planes(planes, **levels)  # warm-up: first-call allocations and bindings
     started = time.perf_counter()
     for _ in range(frames):
-        sharpener.sharpen_planes(planes)
+        sharpener.sharpen_planes(planes, **levels)
     return frames / (time.perf_counter() - started)
 
 

@@ -7,7 +7,7 @@
 #
 # Usage: scripts/setup_vs_venv.sh            (from anywhere; idempotent, fast when done)
 #        PYTHON312=/path/to/python3.12 scripts/setup_vs_venv.sh
-# Then:  .venv-vs/bin/python -m pytest -m vapoursynth tests/plugins/vapoursynth
+# Then:  .venv-vs/bin/python -m pytest -m vapoursynth tests/plugins/vapoursynth tests/bench
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

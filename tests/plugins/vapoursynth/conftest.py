@@ -3,7 +3,7 @@
 These tests need VapourSynth, which needs Python >= 3.12, so they run from
 ``.venv-vs`` (``scripts/setup_vs_venv.sh``):
 
-    .venv-vs/bin/python -m pytest -m vapoursynth tests/plugins/vapoursynth
+    .venv-vs/bin/python -m pytest -m vapoursynth tests/plugins/vapoursynth tests/bench
 
 A run whose ``-m`` expression deselects ``vapoursynth`` (the main 3.11 suite)
 does not even import these modules; any other run without VapourSynth fails
