@@ -39,6 +39,7 @@ from kdsharp import contract
 from .datasets import DataConfig, TrainSampler
 from .degrade import DegradeConfig
 from .models import load_model
+from .unsharp import TUNED_USM
 
 
 class ExportError(RuntimeError):
@@ -99,7 +100,7 @@ def evaluation_summary(results_json: str, method: str) -> dict[str, Any]:
     try:
         body = json.loads(Path(results_json).read_text())
         rows = {row["name"]: row for row in body["methods"]}
-        usm = rows["unsharp (tuned)"]["mean"]["psnr"]
+        usm = rows[TUNED_USM]["mean"]["psnr"]
     except (ValueError, KeyError, TypeError) as e:
         raise ExportError(f"{results_json}: not a results.json of kdsharp-train evaluate ({e})") from None
     if method not in rows:

@@ -10,7 +10,7 @@ from kdsharp import Sharpener
 from kdsharp_train.cli import main
 from kdsharp_train.degrade import suite_degrade
 from kdsharp_train.train import train
-from kdsharp_train.unsharp import UnsharpParams, tune_unsharp, unsharp
+from kdsharp_train.unsharp import UnsharpParams, best_setting, grid_scores, tune_unsharp, unsharp
 
 
 def test_unsharp_tuning_picks_sharpening_for_blur_and_identity_is_possible() -> None:
@@ -20,6 +20,23 @@ def test_unsharp_tuning_picks_sharpening_for_blur_and_identity_is_possible() -> 
     params, p = tune_unsharp([(blurred, sharp)])
     assert params.amount > 0
     assert torch.equal(unsharp(sharp, UnsharpParams(1.0, 0.0)), sharp)
+
+
+def test_one_setting_is_the_grid_point_best_over_all_degradations() -> None:
+    g = torch.Generator().manual_seed(0)
+    sharp = torch.nn.functional.interpolate(torch.rand(1, 3, 16, 16, generator=g), size=(48, 48), mode="nearest")[0]
+    per = {name: grid_scores([(suite_degrade(sharp, name), sharp)], sigmas=(0.5, 1.0), amounts=(0.0, 1.0, 4.0))
+           for name in ("gauss_s1.0", "noise_blur")}
+    mean = {prm: (per["gauss_s1.0"][prm] + per["noise_blur"][prm]) / 2 for prm in per["gauss_s1.0"]}
+    assert len(mean) == 5  # the identity once, then 2 sigmas × 2 amounts
+    # blur alone wants sharpening, noise on top wants less: one setting for both cannot please both
+    blur, noise = best_setting(per["gauss_s1.0"])[0], best_setting(per["noise_blur"])[0]
+    assert blur.amount > noise.amount
+    one, score = best_setting(mean)
+    assert per["gauss_s1.0"][one] <= per["gauss_s1.0"][blur] and per["noise_blur"][one] <= per["noise_blur"][noise]
+    assert score == max(mean.values())
+    # ties go to the first setting in grid order (the identity comes first)
+    assert best_setting(dict.fromkeys(mean, 1.0))[0] == UnsharpParams(0.5, 0.0)
 
 
 def test_evaluate_writes_table_crops_and_plot(tiny_config, photo_dirs, tmp_path: Path, capsys) -> None:
@@ -35,13 +52,18 @@ def test_evaluate_writes_table_crops_and_plot(tiny_config, photo_dirs, tmp_path:
     ])
     assert code == 0
     md = (out / "results.md").read_text()
-    for row in ("| input |", "| unsharp (tuned) |", "| teacher: t/best.json |", "| student: student.onnx |", "| student: s/best.json |"):
+    for row in ("| input |", "| unsharp (tuned) |", "| unsharp (one setting) |", "| teacher: t/best.json |",
+                "| student: student.onnx |", "| student: s/best.json |"):
         assert row in md
     res = json.loads((out / "results.json").read_text())
-    assert {m["name"] for m in res["methods"]} >= {"input", "unsharp (tuned)"}
+    assert {m["name"] for m in res["methods"]} >= {"input", "unsharp (tuned)", "unsharp (one setting)"}
+    # one setting for the whole suite never beats the per-degradation tuning on the photos it was tuned on,
+    # and it is one of the grid's settings
+    one = res["usm_one_setting"]
+    assert f"Unsharp mask, one setting: σ={one['sigma']}, amount={one['amount']}" in md
     assert all(m["ms_1080p"] is not None and m["ms_1080p"] >= 0 for m in res["methods"])
     assert all(m["gflops_1080p"] > 0 for m in res["methods"] if m["name"].startswith(("teacher", "student")))
-    usm = next(m for m in res["methods"] if m["name"].startswith("unsharp"))
+    usm = next(m for m in res["methods"] if m["name"] == "unsharp (tuned)")
     inp = next(m for m in res["methods"] if m["name"] == "input")
     assert usm["mean"]["psnr"] >= inp["mean"]["psnr"]  # tuning can always fall back to identity-ish
     assert (out / "crops" / "gauss_s2.0.png").exists() and (out / "quality_speed.png").exists()
