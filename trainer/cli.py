@@ -11,6 +11,7 @@ Subcommands::
     kdsharp-train export runs/fast/best.json --out weights/kdsharp-fast.onnx [--int8] [--fp16]
     kdsharp-train export /root/.cache/kdsharp/runs/teacher/best.json --out weights/teacher --teacher-files
     kdsharp-train evaluate --data data/photos --students weights/kdsharp-fast.onnx ...
+    kdsharp-train compare runs/eval/results.json "student: fast/last.json" "student: nokd/last.json"
 
 Any config field can be set with ``--set dotted.path=JSON`` (e.g.
 ``--set loss.msssim=0.2``, ``--set model.args={"width":32}``). Errors print one
@@ -182,6 +183,13 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from .evaluate import paired_difference
+
+    print(paired_difference(args.results, args.a, args.b).line())
+    return 0
+
+
 def make_parser() -> argparse.ArgumentParser:
     """The argparse parser of ``kdsharp-train``."""
     parser = argparse.ArgumentParser(
@@ -236,6 +244,10 @@ def make_parser() -> argparse.ArgumentParser:
     v.add_argument("--max-side", type=int, default=768)
     v.add_argument("--threads", type=int, default=0)
     v.add_argument("--no-speed", action="store_true")
+    c = sub.add_parser("compare", help="two rows of an evaluation, case by case: mean difference, interval, wins")
+    c.add_argument("results", help="results.json of kdsharp-train evaluate")
+    c.add_argument("a", help="row name, e.g. 'student: fast60k/last.json'")
+    c.add_argument("b", help="row name to subtract")
     return parser
 
 
@@ -256,6 +268,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_export(args)
         if args.command == "bank":
             return _cmd_bank(args)
+        if args.command == "compare":
+            return _cmd_compare(args)
         return _cmd_evaluate(args)
     except (UsageError, DatasetError, CheckpointError, ExportError, PhotoSourceError, KeyError, ValueError, TypeError, FileNotFoundError) as e:
         msg = str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)

@@ -249,6 +249,7 @@ def _report(
         summary.append({
             "name": m.name, "kind": m.kind, "ms_1080p": m.ms_1080p, "gflops_1080p": m.gflops,
             "per": per,
+            "psnr_per_photo": {d: [float(v) for v in m.scores[d]["psnr"]] for d in degs},
             "mean": {k: float(np.mean([per[d][k] for d in degs])) for k in ("psnr", "ssim", "msssim")},
         })
     ref = next(s for s in summary if s["name"] == TUNED_USM)["mean"]["psnr"]
@@ -303,3 +304,61 @@ def _plot(out: Path, summary: list[dict]) -> None:
     with atomic.replacing(out / "quality_speed.png") as tmp:
         fig.savefig(tmp, dpi=100)
     plt.close(fig)
+
+
+@dataclass(frozen=True)
+class PairedDifference:
+    """PSNR of method ``a`` minus method ``b`` on the same (photo, degradation) cases of one evaluation.
+
+    Attributes:
+        a, b: row names.
+        cases: number of (photo, degradation) cases.
+        wins: cases where ``a`` scored higher than ``b``.
+        mean_db: mean difference (the difference of the two rows' mean PSNR).
+        low_db, high_db: 95 % bootstrap interval of ``mean_db`` (cases resampled with replacement).
+    """
+
+    a: str
+    b: str
+    cases: int
+    wins: int
+    mean_db: float
+    low_db: float
+    high_db: float
+
+    def line(self) -> str:
+        """One line for a terminal or a model card."""
+        return (
+            f"{self.a} − {self.b}: {self.mean_db:+.3f} dB mean PSNR over {self.cases} (photo, degradation) cases "
+            f"(95 % bootstrap interval {self.low_db:+.3f} to {self.high_db:+.3f}); {self.a} higher in {self.wins}"
+        )
+
+
+def paired_difference(results_json: str | Path, a: str, b: str, resamples: int = 10000, seed: int = 0) -> PairedDifference:
+    """Compare two rows of an evaluation case by case (same photos, degradations and seeds).
+
+    Every degradation weighs the same, as in the rows' mean PSNR: each case's difference is weighted by one
+    over its degradation's photo count.
+
+    Raises:
+        DatasetError: not a ``results.json`` with per-photo scores, or no row named ``a`` or ``b``.
+    """
+    try:
+        rows = {row["name"]: row for row in json.loads(Path(results_json).read_text())["methods"]}
+        degs = list(rows[next(iter(rows))]["psnr_per_photo"])
+    except (OSError, ValueError, KeyError, TypeError, StopIteration) as e:
+        raise DatasetError(f"{results_json}: not a results.json of kdsharp-train evaluate with per-photo scores ({e})") from None
+    for name in (a, b):
+        if name not in rows:
+            raise DatasetError(f"{results_json} has no row {name!r}; it has {sorted(rows)}")
+    diffs, weights = [], []
+    for d in degs:
+        pa, pb = rows[a]["psnr_per_photo"][d], rows[b]["psnr_per_photo"][d]
+        diffs += [x - y for x, y in zip(pa, pb, strict=True)]
+        weights += [1.0 / (len(pa) * len(degs))] * len(pa)
+    diff, w = np.asarray(diffs), np.asarray(weights)
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(diff), size=(resamples, len(diff)))
+    boot = (diff[idx] * w[idx]).sum(axis=1) / w[idx].sum(axis=1)
+    low, high = np.percentile(boot, [2.5, 97.5])
+    return PairedDifference(a, b, len(diff), int((diff > 0).sum()), float((diff * w).sum()), float(low), float(high))

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import torch
 from kdsharp import Sharpener
 from kdsharp_train.cli import main
 from kdsharp_train.degrade import suite_degrade
+from kdsharp_train.evaluate import paired_difference
 from kdsharp_train.train import train
 from kdsharp_train.unsharp import UnsharpParams, best_setting, grid_scores, tune_unsharp, unsharp
 
@@ -64,6 +66,8 @@ def test_evaluate_writes_table_crops_and_plot(tiny_config, photo_dirs, tmp_path:
     assert all(m["ms_1080p"] is not None and m["ms_1080p"] >= 0 for m in res["methods"])
     assert all(m["gflops_1080p"] > 0 for m in res["methods"] if m["name"].startswith(("teacher", "student")))
     usm = next(m for m in res["methods"] if m["name"] == "unsharp (tuned)")
+    for m in res["methods"]:  # the per-photo scores behind every mean (for kdsharp-train compare)
+        assert all(abs(np.mean(m["psnr_per_photo"][d]) - m["per"][d]["psnr"]) < 1e-9 for d in ("gauss_s2.0", "down_2x"))
     inp = next(m for m in res["methods"] if m["name"] == "input")
     assert usm["mean"]["psnr"] >= inp["mean"]["psnr"]  # tuning can always fall back to identity-ish
     assert (out / "crops" / "gauss_s2.0.png").exists() and (out / "quality_speed.png").exists()
@@ -94,3 +98,43 @@ def test_evaluate_unknown_degradation_is_one_line(photo_dirs, tmp_path: Path, ca
                  "--degradations", "nope", "--no-speed"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "unknown degradation 'nope'" in err[0]
+
+
+def _results(tmp_path: Path, rows: dict[str, dict[str, list[float]]]) -> Path:
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps({"methods": [{"name": n, "psnr_per_photo": per} for n, per in rows.items()]}))
+    return path
+
+
+def test_paired_difference_weighs_every_degradation_alike(tmp_path: Path, capsys) -> None:
+    # degradation "x" has 2 photos, "y" has 4: A is 1 dB better on x, 0.5 dB worse on y
+    path = _results(tmp_path, {
+        "A": {"x": [31.0, 33.0], "y": [29.5, 29.5, 29.5, 29.5]},
+        "B": {"x": [30.0, 32.0], "y": [30.0, 30.0, 30.0, 30.0]},
+    })
+    d = paired_difference(path, "A", "B")
+    assert d.cases == 6 and d.wins == 2
+    assert abs(d.mean_db - 0.25) < 1e-9  # (1 - 0.5) / 2, as the rows' means would differ
+    assert d.low_db <= d.mean_db <= d.high_db and d.low_db < 0 < d.high_db
+    assert paired_difference(path, "A", "B") == d  # seeded
+    assert main(["compare", str(path), "A", "B"]) == 0
+    assert capsys.readouterr().out.startswith("A − B: +0.250 dB mean PSNR over 6 (photo, degradation) cases")
+
+
+def test_a_consistent_gain_has_an_interval_above_zero(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    base = {d: list(rng.normal(30, 2, 11)) for d in "abcdefgh"}
+    better = {d: [v + 0.1 + rng.normal(0, 0.05) for v in vals] for d, vals in base.items()}
+    d = paired_difference(_results(tmp_path, {"kd": better, "ctl": base}), "kd", "ctl")
+    assert d.cases == 88 and d.wins >= 80 and 0.05 < d.low_db < d.mean_db < d.high_db < 0.15
+
+
+def test_compare_errors_are_one_line(tmp_path: Path, capsys) -> None:
+    path = _results(tmp_path, {"A": {"x": [1.0]}})
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}")
+    for args, named in (([str(path), "A", "C"], "has no row 'C'"), ([str(bad), "A", "B"], "not a results.json"),
+                        ([str(tmp_path / "none.json"), "A", "B"], "not a results.json")):
+        assert main(["compare", *args]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("kdsharp-train compare: error:") and named in err[0]
