@@ -80,15 +80,3 @@ def best_setting(scores: dict[UnsharpParams, float]) -> tuple[UnsharpParams, flo
     best = max(scores, key=lambda prm: scores[prm])
     return best, scores[best]
 
-
-def tune_unsharp(
-    pairs: list[tuple[torch.Tensor, torch.Tensor]],
-    sigmas: tuple[float, ...] = SIGMAS,
-    amounts: tuple[float, ...] = AMOUNTS,
-) -> tuple[UnsharpParams, float]:
-    """Grid-search the unsharp mask on (degraded, sharp) pairs of one degradation.
-
-    Returns:
-        The best parameters and their mean PSNR (dB).
-    """
-    return best_setting(grid_scores(pairs, sigmas, amounts))

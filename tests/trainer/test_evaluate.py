@@ -12,14 +12,14 @@ from kdsharp_train.cli import main
 from kdsharp_train.degrade import suite_degrade
 from kdsharp_train.evaluate import paired_difference
 from kdsharp_train.train import train
-from kdsharp_train.unsharp import UnsharpParams, best_setting, grid_scores, tune_unsharp, unsharp
+from kdsharp_train.unsharp import UnsharpParams, best_setting, grid_scores, unsharp
 
 
 def test_unsharp_tuning_picks_sharpening_for_blur_and_identity_is_possible() -> None:
     g = torch.Generator().manual_seed(0)
     sharp = torch.nn.functional.interpolate(torch.rand(1, 3, 16, 16, generator=g), size=(64, 64), mode="nearest")[0]
     blurred = suite_degrade(sharp, "gauss_s1.0")
-    params, p = tune_unsharp([(blurred, sharp)])
+    params, p = best_setting(grid_scores([(blurred, sharp)]))
     assert params.amount > 0
     assert torch.equal(unsharp(sharp, UnsharpParams(1.0, 0.0)), sharp)
 
