@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-from pathlib import Path
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "teacher_throughput.py"
+from bench_scripts import run_bench
 
 
 def test_times_one_training_step_of_every_candidate() -> None:
-    run = subprocess.run(
-        [sys.executable, str(BENCH), "--threads", "1", "--batch", "1", "--crop", "32", "--steps", "1"],
-        capture_output=True, text=True, timeout=600,
-    )
-    assert run.returncode == 0, run.stderr
-    rows = re.findall(r"^\| (nafnet|edsr) \| .* \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \|$", run.stdout, re.MULTILINE)
-    assert [r[0] for r in rows] == ["nafnet", "nafnet", "nafnet", "edsr"], run.stdout
+    out = run_bench("teacher_throughput.py", "--threads", "1", "--batch", "1", "--crop", "32", "--steps", "1")
+    rows = re.findall(r"^\| (nafnet|edsr) \| .* \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \|$", out, re.MULTILINE)
+    assert [r[0] for r in rows] == ["nafnet", "nafnet", "nafnet", "edsr"], out
     assert all(float(v) > 0 for r in rows for v in r[1:])

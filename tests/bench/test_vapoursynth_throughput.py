@@ -3,26 +3,19 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.vapoursynth
+from bench_scripts import run_bench
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "vapoursynth_throughput.py"
+pytestmark = pytest.mark.vapoursynth
 
 
 def test_measures_every_format_through_vspipe_and_the_core() -> None:
     formats = ("RGB24", "YUV420P8", "YUV420P10", "GRAYS")
-    run = subprocess.run(
-        [sys.executable, str(BENCH), "--model", "tiny", "--resolutions", "480p", "--formats", ",".join(formats),
-         "--frames", "4", "--rounds", "1", "--threads", "1"],
-        capture_output=True, text=True, timeout=600,
-    )
-    assert run.returncode == 0, run.stderr
+    out = run_bench("vapoursynth_throughput.py", "--model", "tiny", "--resolutions", "480p",
+                    "--formats", ",".join(formats), "--frames", "4", "--rounds", "1", "--threads", "1")
     rows = {m.group(1): (float(m.group(2)), float(m.group(3)))
-            for m in re.finditer(r"^480p\s+(\S+)\s+([\d.]+)\s+([\d.]+)\s+[\d.]+$", run.stdout, re.MULTILINE)}
-    assert sorted(rows) == sorted(formats), run.stdout
+            for m in re.finditer(r"^480p\s+(\S+)\s+([\d.]+)\s+([\d.]+)\s+[\d.]+$", out, re.MULTILINE)}
+    assert sorted(rows) == sorted(formats), out
     assert all(core > 0 and piped > 0 for core, piped in rows.values())
