@@ -341,21 +341,32 @@ def paired_difference(results_json: str | Path, a: str, b: str, resamples: int =
     over its degradation's photo count.
 
     Raises:
-        DatasetError: not a ``results.json`` with per-photo scores, or no row named ``a`` or ``b``.
+        DatasetError: not a ``results.json`` with per-photo scores, no row named ``a`` or ``b``, or
+            rows that do not hold the same cases.
     """
     try:
         rows = {row["name"]: row for row in json.loads(Path(results_json).read_text())["methods"]}
-        degs = list(rows[next(iter(rows))]["psnr_per_photo"])
-    except (OSError, ValueError, KeyError, TypeError, StopIteration) as e:
-        raise DatasetError(f"{results_json}: not a results.json of kdsharp-train evaluate with per-photo scores ({e})") from None
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise DatasetError(f"{results_json}: not a results.json of kdsharp-train evaluate ({e})") from None
+    per: list[dict[str, list[float]]] = []
     for name in (a, b):
         if name not in rows:
             raise DatasetError(f"{results_json} has no row {name!r}; it has {sorted(rows)}")
+        if not isinstance(rows[name].get("psnr_per_photo"), dict):
+            raise DatasetError(f"{results_json}: row {name!r} has no per-photo scores (an evaluation from before they were kept)")
+        per.append(rows[name]["psnr_per_photo"])
+    degs = list(per[0])
     diffs, weights = [], []
     for d in degs:
-        pa, pb = rows[a]["psnr_per_photo"][d], rows[b]["psnr_per_photo"][d]
+        pa, pb = per[0][d], per[1].get(d, [])
+        if not pa or len(pa) != len(pb):
+            raise DatasetError(
+                f"{results_json}: rows {a!r} and {b!r} do not hold the same photos of {d!r} ({len(pa)} and {len(pb)})"
+            )
         diffs += [x - y for x, y in zip(pa, pb, strict=True)]
         weights += [1.0 / (len(pa) * len(degs))] * len(pa)
+    if not diffs:
+        raise DatasetError(f"{results_json}: no per-photo scores to compare")
     diff, w = np.asarray(diffs), np.asarray(weights)
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, len(diff), size=(resamples, len(diff)))

@@ -133,8 +133,19 @@ def test_compare_errors_are_one_line(tmp_path: Path, capsys) -> None:
     path = _results(tmp_path, {"A": {"x": [1.0]}})
     bad = tmp_path / "bad.json"
     bad.write_text("{}")
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps({"methods": [{"name": "A", "per": {}}, {"name": "B", "per": {}}]}))
+    uneven = tmp_path / "uneven"
+    uneven.mkdir()
+    uneven = _results(uneven, {"A": {"x": [1.0, 2.0]}, "B": {"x": [1.0]}})
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    empty = _results(empty, {"A": {}, "B": {}})
     for args, named in (([str(path), "A", "C"], "has no row 'C'"), ([str(bad), "A", "B"], "not a results.json"),
-                        ([str(tmp_path / "none.json"), "A", "B"], "not a results.json")):
+                        ([str(tmp_path / "none.json"), "A", "B"], "not a results.json"),
+                        ([str(uneven), "A", "B"], "rows 'A' and 'B' do not hold the same photos of 'x' (2 and 1)"),
+                        ([str(empty), "A", "B"], "no per-photo scores to compare"),
+                        ([str(old), "A", "B"], "row 'A' has no per-photo scores")):
         assert main(["compare", *args]) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and err[0].startswith("kdsharp-train compare: error:") and named in err[0]
