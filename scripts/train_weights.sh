@@ -100,10 +100,9 @@ evaluate)
         --students $(students detail60k_kdonly detail60k_nokd fast60k fast60k_kdonly fast60k_nokd) \
         --max-side 768 --threads 2 --no-speed
     # The KD ablation case by case (mean difference, 95 % interval, wins), for each trained KD run.
-    for run in $(students fast60k fast60k_kdonly detail60k_kdonly); do
-        run=$(basename "$(dirname "$run")")
-        control=${run%%_*}; control=${control%"$S"}_nokd$S
-        "$TRAIN" compare "$WORK/eval$S/results.json" "student: $run/last.json" "student: $control/last.json"
+    for run in fast60k fast60k_kdonly detail60k_kdonly; do
+        [ -n "$(students "$run")" ] || continue
+        "$TRAIN" compare "$WORK/eval$S/results.json" "student: $run$S/last.json" "student: ${run%%_*}_nokd$S/last.json"
     done
     ;;
 export)
