@@ -4,6 +4,7 @@
 #
 #   bash scripts/train_weights.sh data      # gather and split the offline photos
 #   bash scripts/train_weights.sh teacher   # train (or resume) the teacher: hours
+#   bash scripts/train_weights.sh teacher-user  # fine-tune the shipped teacher on all photos and the users' mix
 #   bash scripts/train_weights.sh students  # teacher files, label bank, `fast` with KD (two ways) + its no-KD control
 #   bash scripts/train_weights.sh detail    # experiment, not shipped: students with the detail path
 #   bash scripts/train_weights.sh select    # compare the students on the tune photos (picks KD_RUN)
@@ -36,6 +37,9 @@ S=""
 KD_RUN=${KD_RUN:-fast60k_kdonly}
 case "$KD_RUN" in fast60k | fast60k_kdonly) ;; *) echo "KD_RUN must be fast60k or fast60k_kdonly, not '$KD_RUN'" >&2; exit 2 ;; esac
 DATA=$WORK/data/photos
+# The fine-tuned teacher of issue 14 (stage teacher-user).
+USER_RUN=${USER_RUN:-teacher_user}
+USER_STEPS=${USER_STEPS:-12000}
 RUNS=$WORK/runs
 STUDENT_STEPS=60000
 COMMON=(--arch fast --layout bank --train "$BANK" --val "$DATA/val" --steps "$STUDENT_STEPS"
@@ -72,12 +76,23 @@ three() {
 
 case "${1:-}" in
 data)
-    "$TRAIN" data --out "$DATA"
+    "$TRAIN" data --out "$DATA" --deb-cache "$WORK/debs"
     ;;
 teacher)
     mkdir -p "$RUNS"
     "$TRAIN" teacher --run-dir "$RUNS/$TEACHER_RUN" --train "$DATA/train" --val "$DATA/val" \
         --steps "$TEACHER_STEPS" --threads "$TEACHER_THREADS" --precision bf16 --resume
+    ;;
+teacher-user)
+    # Issue 14: the shipped teacher (teacher20k) fine-tuned on every offline photo (data stage) with the
+    # users' degradation mix (degrade.USER_MIX: library resamplers, anisotropic and motion blur,
+    # Poisson-Gaussian and chroma noise, Pillow/OpenCV JPEG, H.264/HEVC, chains, a clean share).
+    # Validated on tune/ (val/ stays for the evaluation alone).
+    mkdir -p "$RUNS"
+    "$TRAIN" teacher --run-dir "$RUNS/$USER_RUN" --train "$DATA/train" --val "$DATA/tune" \
+        --init weights/teacher/teacher.json --degrade-mix user --crop 160 --batch 6 --lr 3e-4 \
+        --set optim.warmup=200 --set data.val_crop=160 --val-every 1000 \
+        --steps "$USER_STEPS" --threads "$TEACHER_THREADS" --precision bf16 --resume --no-progress
     ;;
 students)
     "$TRAIN" export "$RUNS/$TEACHER_RUN/best.json" --out weights/teacher --teacher-files
@@ -115,7 +130,7 @@ export)
     cp "$RUNS/$TEACHER_RUN/curves.png" weights/card/teacher-curves.png
     ;;
 *)
-    echo "usage: $0 data|teacher|students|detail|select|evaluate|export" >&2
+    echo "usage: $0 data|teacher|teacher-user|students|detail|select|evaluate|export" >&2
     exit 2
     ;;
 esac

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import ModelConfig, TrainConfig, replace_path
+from .degrade import DEGRADE_MIXES
 
 
 class UsageError(ValueError):
@@ -73,6 +74,8 @@ def _train_args(p: argparse.ArgumentParser, kind: str) -> None:
                    help="bf16: bfloat16 autocast (faster on AVX-512 BF16 CPUs); auto: fp16 AMP on CUDA, fp32 on CPU")
     p.add_argument("--set", action="append", default=[], metavar="PATH=JSON")
     p.add_argument("--resume", action="store_true", help="continue from <run-dir>/last.json")
+    p.add_argument("--init", default=None, help="start from this checkpoint's weights (fine-tuning)")
+    p.add_argument("--degrade-mix", default=None, help="named degradation mix: " + ", ".join(DEGRADE_MIXES))
     p.add_argument("--no-progress", action="store_true")
     if kind == "student":
         p.add_argument("--teacher", default=None, help="teacher checkpoint JSON for KD")
@@ -101,7 +104,12 @@ def build_config(args: argparse.Namespace, kind: str) -> TrainConfig:
         "train": "data.train", "val": "data.val", "layout": "data.layout", "steps": "steps",
         "batch": "batch", "crop": "data.crop", "lr": "optim.lr", "seed": "seed", "threads": "threads",
         "val_every": "val_every", "ckpt_minutes": "ckpt_minutes", "select": "select", "precision": "precision",
+        "init": "init",
     }
+    if args.degrade_mix is not None:
+        if args.degrade_mix not in DEGRADE_MIXES:
+            raise UsageError(f"--degrade-mix must be one of {', '.join(DEGRADE_MIXES)}, not {args.degrade_mix!r}")
+        cfg = dataclasses.replace(cfg, degrade=DEGRADE_MIXES[args.degrade_mix])
     for attr, path in simple.items():
         v = getattr(args, attr)
         if v is not None:
@@ -118,7 +126,7 @@ def _cmd_data(args: argparse.Namespace) -> int:
     from .photos import PhotosConfig, gather_photos
 
     sources = tuple(args.sources.split(",")) if args.sources else PhotosConfig.sources
-    cfg = PhotosConfig(out=Path(args.out), seed=args.seed, max_side=args.max_side, sources=sources)
+    cfg = PhotosConfig(out=Path(args.out), seed=args.seed, max_side=args.max_side, sources=sources, deb_cache=args.deb_cache)
     manifest = gather_photos(cfg)
     counts = json.loads(manifest.read_text())["counts"]
     print(f"wrote {manifest} ({', '.join(f'{k} {v}' for k, v in counts.items())})")
@@ -200,7 +208,8 @@ def make_parser() -> argparse.ArgumentParser:
     d.add_argument("--out", default="data/photos")
     d.add_argument("--seed", type=int, default=1234)
     d.add_argument("--max-side", type=int, default=1920)
-    d.add_argument("--sources", default="", help="comma list of interior,debian,skimage or folders")
+    d.add_argument("--sources", default="", help="comma list of sources (interior, debian, skimage, sklearn, a package source) or folders")
+    d.add_argument("--deb-cache", default="", help="keep the downloaded .deb files here between runs")
     _train_args(sub.add_parser("teacher", help="train a teacher"), "teacher")
     _train_args(sub.add_parser("student", help="train a student (optionally distilled)"), "student")
     b = sub.add_parser("bank", help="label training crops with a teacher once, for fast output distillation")

@@ -131,6 +131,9 @@ class TrainConfig:
         log_every: append a metrics.jsonl line every this many steps.
         select: ``psnr`` or ``ssim``: the validation metric that picks ``best``.
         progress: show a tqdm bar.
+        init: a checkpoint JSON (``best.json``, ``last.json`` or an exported ``teacher.json``) whose
+            weights (EMA when present) start a new run of the same architecture: fine-tuning. The
+            optimiser, schedule and step start afresh; ``--resume`` of the run ignores it.
         precision: ``auto`` (fp16 autocast + grad scaling on CUDA, fp32 on CPU),
             ``fp32``, or ``bf16`` (bfloat16 autocast with float32 weights, and
             channels-last tensors on CPU: about 1.4× faster on CPUs with AVX-512 BF16).
@@ -154,6 +157,7 @@ class TrainConfig:
     select: str = "psnr"
     progress: bool = True
     precision: str = "auto"
+    init: str = ""
 
 
 def config_to_dict(cfg: Any) -> dict[str, Any]:

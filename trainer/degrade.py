@@ -89,13 +89,86 @@ def motion_blur(x: torch.Tensor, length: float, angle_deg: float) -> torch.Tenso
     return _filter(x, motion_kernel(length, angle_deg)) if length > 1 else x
 
 
+def anisotropic_kernel(sigma_x: float, sigma_y: float, angle_deg: float) -> np.ndarray:
+    """Rotated anisotropic Gaussian kernel (σ along the rotated x and y axes), summing to 1."""
+    r = max(1, int(math.ceil(3.0 * max(sigma_x, sigma_y))))
+    t = np.arange(-r, r + 1, dtype=np.float64)
+    yy, xx = np.meshgrid(t, t, indexing="ij")
+    a = math.radians(angle_deg)
+    u = xx * math.cos(a) + yy * math.sin(a)
+    v = -xx * math.sin(a) + yy * math.cos(a)
+    k = np.exp(-0.5 * ((u / max(sigma_x, 1e-3)) ** 2 + (v / max(sigma_y, 1e-3)) ** 2))
+    return k / k.sum()
+
+
+def anisotropic_blur(x: torch.Tensor, sigma_x: float, sigma_y: float, angle_deg: float) -> torch.Tensor:
+    """Rotated anisotropic Gaussian blur (astigmatism, slight shake)."""
+    return _filter(x, anisotropic_kernel(sigma_x, sigma_y, angle_deg))
+
+
 def down_up(x: torch.Tensor, scale: float, mode: str = "bicubic") -> torch.Tensor:
-    """Downscale by ``scale`` (anti-aliased) and upscale back to the original size."""
+    """Downscale by ``scale`` (anti-aliased) and upscale back to the original size (torch kernels)."""
     h, w = x.shape[-2:]
     sh, sw = max(1, round(h / scale)), max(1, round(w / scale))
     small = F.interpolate(x[None], size=(sh, sw), mode="bilinear", antialias=True, align_corners=False)
     big = F.interpolate(small, size=(h, w), mode=mode, align_corners=False)
     return big[0].clamp(0.0, 1.0)
+
+
+#: Resampling kernels of the two libraries users resize with. OpenCV's linear and cubic
+#: do not widen their kernel when shrinking (they alias, as many video scalers do); its
+#: ``area`` and Pillow's filters average properly. Pillow's bicubic is a = −0.5, OpenCV's a = −0.75.
+RESAMPLERS: dict[str, tuple[str, int]] = {}
+
+
+def _resamplers() -> dict[str, tuple[str, int]]:
+    if not RESAMPLERS:
+        import cv2
+
+        RESAMPLERS.update({
+            "pil_box": ("pil", int(Image.Resampling.BOX)),
+            "pil_bilinear": ("pil", int(Image.Resampling.BILINEAR)),
+            "pil_bicubic": ("pil", int(Image.Resampling.BICUBIC)),
+            "pil_lanczos": ("pil", int(Image.Resampling.LANCZOS)),
+            "cv2_area": ("cv2", cv2.INTER_AREA),
+            "cv2_linear": ("cv2", cv2.INTER_LINEAR),
+            "cv2_cubic": ("cv2", cv2.INTER_CUBIC),
+            "cv2_lanczos": ("cv2", cv2.INTER_LANCZOS4),
+        })
+    return RESAMPLERS
+
+
+#: Kernels that make sense for the way up (area/box are for shrinking only).
+UPSAMPLERS = ("pil_bilinear", "pil_bicubic", "pil_lanczos", "cv2_linear", "cv2_cubic", "cv2_lanczos")
+
+
+def resize_image(x: torch.Tensor, size: tuple[int, int], kernel: str) -> torch.Tensor:
+    """Resize ``C×H×W`` 0–1 ``x`` to ``size = (h, w)`` with a named library kernel (``RESAMPLERS``).
+
+    Pillow works on 8-bit images (as it does for users), OpenCV on float32.
+    """
+    lib, flag = _resamplers()[kernel]
+    h, w = size
+    arr = x.clamp(0, 1).permute(1, 2, 0).numpy()
+    if lib == "cv2":
+        import cv2
+
+        out = cv2.resize(np.ascontiguousarray(arr), (w, h), interpolation=flag)
+        if out.ndim == 2:
+            out = out[..., None]
+        out = out.astype(np.float32)
+    else:
+        u8 = (arr * 255.0 + 0.5).astype(np.uint8)
+        chans = [np.asarray(Image.fromarray(u8[..., c]).resize((w, h), Image.Resampling(flag))) for c in range(u8.shape[2])]
+        out = np.stack(chans, axis=2).astype(np.float32) / 255.0
+    return torch.from_numpy(np.ascontiguousarray(out)).permute(2, 0, 1).clamp(0.0, 1.0)
+
+
+def resample_down_up(x: torch.Tensor, scale: float, down: str, up: str) -> torch.Tensor:
+    """Shrink by ``scale`` with kernel ``down`` and enlarge back with kernel ``up`` (``RESAMPLERS`` names)."""
+    h, w = x.shape[-2:]
+    small = resize_image(x, (max(1, round(h / scale)), max(1, round(w / scale))), down)
+    return resize_image(small, (h, w), up)
 
 
 def add_noise(x: torch.Tensor, read_sigma: float, shot: float, rng: np.random.Generator) -> torch.Tensor:
@@ -105,16 +178,115 @@ def add_noise(x: torch.Tensor, read_sigma: float, shot: float, rng: np.random.Ge
     return (x + std * n).clamp(0.0, 1.0)
 
 
-def jpeg(x: torch.Tensor, quality: int) -> torch.Tensor:
-    """JPEG round trip at ``quality`` (1–95) with 4:2:0 chroma subsampling."""
-    arr = (x.clamp(0, 1) * 255.0 + 0.5).to(torch.uint8).permute(1, 2, 0).numpy()
-    img = Image.fromarray(arr[..., 0] if arr.shape[-1] == 1 else arr)
-    buf = io.BytesIO()
-    img.save(buf, format="JPEG", quality=int(quality))
-    out = np.asarray(Image.open(io.BytesIO(buf.getvalue())))
+def poisson_gaussian_noise(
+    x: torch.Tensor, peak: float, read_sigma: float, chroma_sigma: float, rng: np.random.Generator
+) -> torch.Tensor:
+    """Sensor noise as a camera makes it: Poisson photon noise, Gaussian read noise, blotchy chroma noise.
+
+    Args:
+        x: ``C×H×W`` 0–1.
+        peak: photons at white (lower = noisier); the shot noise is ``Poisson(x·peak)/peak``.
+        read_sigma: Gaussian read-noise σ in 0–1 units, per channel.
+        chroma_sigma: σ of colour noise added to the two chroma axes after a σ = 1 px blur,
+            the low-frequency colour speckle of small sensors and their demosaicing (RGB input only).
+    """
+    shot = torch.from_numpy(rng.poisson(np.clip(x.numpy(), 0, 1) * peak).astype(np.float32) / peak)
+    y = shot + read_sigma * torch.from_numpy(rng.standard_normal(x.shape).astype(np.float32))
+    if chroma_sigma > 0 and x.shape[0] == 3:
+        c = torch.from_numpy(rng.standard_normal((2, *x.shape[1:])).astype(np.float32))
+        c = gaussian_blur(c, 1.0) * (chroma_sigma * 2.0)  # the blur lowers σ about 2×: restore it
+        cb, cr = c[0], c[1]
+        # BT.601 YCbCr → RGB of a pure chroma change: luma stays put.
+        y = y + torch.stack([1.402 * cr, -0.344136 * cb - 0.714136 * cr, 1.772 * cb])
+    return y.clamp(0.0, 1.0)
+
+
+def _to_u8(x: torch.Tensor) -> np.ndarray:
+    return (x.clamp(0, 1) * 255.0 + 0.5).to(torch.uint8).permute(1, 2, 0).numpy()
+
+
+def _from_u8(out: np.ndarray) -> torch.Tensor:
     if out.ndim == 2:
         out = out[..., None]
     return torch.from_numpy(out.astype(np.float32) / 255.0).permute(2, 0, 1).contiguous()
+
+
+def jpeg(x: torch.Tensor, quality: int, subsampling: str = "4:2:0", library: str = "pil") -> torch.Tensor:
+    """JPEG round trip at ``quality`` (1–95) with Pillow or OpenCV, 4:2:0 or 4:4:4 chroma."""
+    arr = _to_u8(x)
+    if subsampling not in ("4:2:0", "4:4:4"):
+        raise ValueError(f"JPEG subsampling must be 4:2:0 or 4:4:4, got {subsampling!r}")
+    if library == "cv2":
+        import cv2
+
+        params = [cv2.IMWRITE_JPEG_QUALITY, int(quality)]
+        if arr.shape[-1] == 3:
+            params += [cv2.IMWRITE_JPEG_SAMPLING_FACTOR,
+                       cv2.IMWRITE_JPEG_SAMPLING_FACTOR_420 if subsampling == "4:2:0" else cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444]
+        bgr = arr[..., ::-1] if arr.shape[-1] == 3 else arr[..., 0]
+        ok, buf = cv2.imencode(".jpg", np.ascontiguousarray(bgr), params)
+        if not ok:
+            raise ValueError("OpenCV could not encode the JPEG")
+        dec = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+        return _from_u8(dec[..., ::-1] if dec.ndim == 3 else dec)
+    if library != "pil":
+        raise ValueError(f"JPEG library must be pil or cv2, got {library!r}")
+    img = Image.fromarray(arr[..., 0] if arr.shape[-1] == 1 else arr)
+    buf = io.BytesIO()
+    img.save(buf, format="JPEG", quality=int(quality), subsampling=0 if subsampling == "4:4:4" else 2)
+    return _from_u8(np.asarray(Image.open(io.BytesIO(buf.getvalue()))))
+
+
+def video_codec(
+    x: torch.Tensor, crf: int, scale: float, codec: str, up: str, rng: np.random.Generator, frames: int = 3
+) -> torch.Tensor:
+    """H.264/HEVC round trip through PyAV, at a reduced size, then enlarged back (a call or a stream).
+
+    A few frames are encoded, each shifted by a pixel or two as a hand-held camera drifts,
+    so the frame kept is an inter-coded one, as almost every frame of a real stream is.
+
+    Args:
+        x: ``C×H×W`` 0–1 (gray is coded as gray-in-RGB and returned with C = 1).
+        crf: constant rate factor (higher = more loss; 20–40 is common).
+        scale: the stream's size is the image's divided by this (≥ 1).
+        codec: ``libx264`` or ``libx265``.
+        up: ``RESAMPLERS`` kernel for the way back up (the way down is OpenCV area, as encoders' scalers).
+        rng: draws the drift.
+    """
+    import av
+
+    c, h, w = x.shape
+    rgb = x.expand(3, h, w) if c == 1 else x
+    sh, sw = max(16, 2 * round(h / scale / 2)), max(16, 2 * round(w / scale / 2))
+    small = resize_image(rgb, (sh, sw), "cv2_area") if (sh, sw) != (h, w) else rgb
+    base = _to_u8(small)
+    out = io.BytesIO()
+    container = av.open(out, mode="w", format="matroska")
+    stream = container.add_stream(codec, rate=25)
+    stream.width, stream.height, stream.pix_fmt = sw, sh, "yuv420p"
+    opts = {"crf": str(int(crf)), "preset": "veryfast"}
+    if codec == "libx265":
+        opts["x265-params"] = "log-level=none"
+    stream.options = opts
+    shifts = [(0, 0)] + [tuple(int(v) for v in rng.integers(-2, 3, size=2)) for _ in range(frames - 1)]
+    shifts = shifts[::-1]  # the last frame is the unshifted one: it lines up with the sharp image
+    for dy, dx in shifts:
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(np.roll(base, (dy, dx), axis=(0, 1))), format="rgb24")
+        for packet in stream.encode(frame):
+            container.mux(packet)
+    for packet in stream.encode():
+        container.mux(packet)
+    container.close()
+    decoded = None
+    with av.open(io.BytesIO(out.getvalue()), mode="r") as inp:
+        for fr in inp.decode(video=0):
+            decoded = fr.to_ndarray(format="rgb24")
+    if decoded is None:
+        raise ValueError(f"{codec} produced no frame")
+    y = _from_u8(decoded)
+    if (sh, sw) != (h, w):
+        y = resize_image(y, (h, w), up)
+    return y.mean(0, keepdim=True) if c == 1 else y
 
 
 def quantize(x: torch.Tensor) -> torch.Tensor:
@@ -122,40 +294,69 @@ def quantize(x: torch.Tensor) -> torch.Tensor:
     return torch.round(x.clamp(0, 1) * 255.0) / 255.0
 
 
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 @dataclass(frozen=True)
 class DegradeConfig:
     """The random training degradation pipeline.
 
-    Each op is applied with its probability; the applied blur/resample/noise
-    ops run in random order and JPEG (when drawn) runs last, as in a camera.
+    Each op is applied with its probability; the applied blur/resample/noise ops run
+    in random order, and compression (JPEG or video, when drawn) runs last, as in a
+    camera or a call. With probability ``p_chain`` a sample is instead a whole
+    webcam → encoder → display chain (blur, shrink, sensor noise, codec, enlarge);
+    with probability ``p_clean`` it is left untouched, so a sharp image stays sharp.
 
     Attributes:
         p_gauss: probability of Gaussian blur; ``gauss_sigma`` its σ range (px).
+        p_aniso: probability of a rotated anisotropic Gaussian; ``aniso_sigma`` the range of each axis' σ.
         p_defocus: probability of disk blur; ``defocus_radius`` its radius range (px).
-        p_motion: probability of linear motion blur; ``motion_length`` its length range (px).
-        p_down: probability of downscale-then-upscale; ``down_scale`` its factor range.
-        p_noise: probability of sensor noise; ``noise_sigma`` read-noise σ range
+        p_motion: probability of linear motion blur of random angle; ``motion_length`` its length range (px).
+        p_down: probability of downscale-then-upscale with torch's kernels; ``down_scale`` its factor range.
+        p_resample: probability of downscale-then-upscale with Pillow's or OpenCV's kernels
+            (area, bilinear, bicubic a = −0.5 / −0.75, Lanczos; a different kernel down and up);
+            ``resample_scale`` its factor range.
+        p_noise: probability of Gaussian sensor noise; ``noise_sigma`` read-noise σ range
             (0–1 units), ``noise_shot`` the shot-noise gain range.
-        p_jpeg: probability of JPEG; ``jpeg_quality`` its quality range.
-        min_ops: draw again until at least this many ops are applied (0 lets
-            some samples stay clean, which teaches the model to leave sharp
-            input alone).
+        p_poisson: probability of Poisson–Gaussian noise with chroma noise; ``poisson_peak`` the
+            photons-at-white range, ``poisson_read`` the read-noise σ range, ``chroma_sigma`` the
+            colour-noise σ range.
+        p_jpeg: probability of JPEG (Pillow or OpenCV, 4:2:0 or 4:4:4); ``jpeg_quality`` its quality range.
+        p_video: probability of H.264/HEVC (PyAV) at a reduced size; ``video_crf`` its CRF range,
+            ``video_scale`` the range of the size reduction.
+        p_chain: probability of a whole webcam → encoder → display chain instead of the ops above.
+        p_clean: probability of no degradation at all.
+        min_ops: draw again until at least this many ops are applied (outside the clean share).
         quantize: round the result to 8-bit levels.
     """
 
     p_gauss: float = 0.55
     gauss_sigma: tuple[float, float] = (0.5, 2.5)
+    p_aniso: float = 0.0
+    aniso_sigma: tuple[float, float] = (0.3, 3.0)
     p_defocus: float = 0.2
     defocus_radius: tuple[float, float] = (1.0, 3.5)
     p_motion: float = 0.15
     motion_length: tuple[float, float] = (3.0, 9.0)
     p_down: float = 0.35
     down_scale: tuple[float, float] = (1.3, 3.0)
+    p_resample: float = 0.0
+    resample_scale: tuple[float, float] = (1.25, 4.0)
     p_noise: float = 0.4
     noise_sigma: tuple[float, float] = (0.002, 0.025)
     noise_shot: tuple[float, float] = (0.0, 0.01)
+    p_poisson: float = 0.0
+    poisson_peak: tuple[float, float] = (100.0, 2000.0)
+    poisson_read: tuple[float, float] = (0.0, 0.01)
+    chroma_sigma: tuple[float, float] = (0.0, 0.02)
     p_jpeg: float = 0.4
     jpeg_quality: tuple[int, int] = (30, 90)
+    p_video: float = 0.0
+    video_crf: tuple[int, int] = (20, 40)
+    video_scale: tuple[float, float] = (1.0, 2.0)
+    p_chain: float = 0.0
+    p_clean: float = 0.0
     min_ops: int = 1
     quantize: bool = True
 
@@ -164,30 +365,86 @@ class DegradeConfig:
 
         Raises:
             ValueError: a probability outside 0–1, a range that is not two ordered
-                non-negative numbers (JPEG quality: whole numbers 1–95), or ``min_ops``
-                not a whole number 0–6.
+                non-negative numbers (JPEG quality: whole numbers 1–95; CRF: whole numbers
+                0–51; scales ≥ 1), or ``min_ops`` not a whole number 0–6.
         """
+        whole = {"jpeg_quality": (1, 95), "video_crf": (0, 51)}
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if f.name.startswith("p_"):
                 if not _is_number(value) or not 0.0 <= value <= 1.0:
                     raise ValueError(f"degrade.{f.name} must be a probability from 0 to 1, got {value!r}")
             elif isinstance(f.default, tuple):
-                whole = f.name == "jpeg_quality"
+                lo_hi = whole.get(f.name)
+                floor = 1.0 if f.name.endswith("_scale") else 0.0
                 ok = (
                     isinstance(value, (tuple, list)) and len(value) == 2
-                    and all(_is_number(v) and (not whole or float(v).is_integer()) for v in value)
-                    and 0 <= value[0] <= value[1] and (not whole or (1 <= value[0] and value[1] <= 95))
+                    and all(_is_number(v) and (lo_hi is None or float(v).is_integer()) for v in value)
+                    and floor <= value[0] <= value[1]
+                    and (lo_hi is None or (lo_hi[0] <= value[0] and value[1] <= lo_hi[1]))
                 )
                 if not ok:
-                    kind = "two whole numbers from 1 to 95" if whole else "two non-negative numbers"
+                    if lo_hi:
+                        kind = f"two whole numbers from {lo_hi[0]} to {lo_hi[1]}"
+                    else:
+                        kind = "two numbers of at least 1" if floor else "two non-negative numbers"
                     raise ValueError(f"degrade.{f.name} must be {kind}, low then high, got {value!r}")
         if isinstance(self.min_ops, bool) or not isinstance(self.min_ops, int) or not 0 <= self.min_ops <= 6:
             raise ValueError(f"degrade.min_ops must be a whole number from 0 to 6, got {self.min_ops!r}")
+        if self.p_chain + self.p_clean > 1.0:
+            raise ValueError("degrade.p_chain + degrade.p_clean must be at most 1")
 
 
-def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+#: The mix the teachers of issue 14 on train on: users' resamplers, blurs, sensors and codecs.
+USER_MIX = DegradeConfig(
+    p_gauss=0.35, gauss_sigma=(0.3, 2.5), p_aniso=0.15, p_defocus=0.12, p_motion=0.15,
+    motion_length=(3.0, 11.0), p_down=0.1, p_resample=0.3, p_noise=0.15, p_poisson=0.2,
+    p_jpeg=0.3, jpeg_quality=(20, 95), p_video=0.12, p_chain=0.15, p_clean=0.06,
+)
+
+#: Named degradation mixes (``--degrade-mix``): the pipeline's original mix and the users' one.
+DEGRADE_MIXES: dict[str, DegradeConfig] = {"classic": DegradeConfig(), "user": USER_MIX}
+
+
+def _codec_op(cfg: DegradeConfig, rng: np.random.Generator, p_jpeg: float, p_video: float) -> Callable[[torch.Tensor], torch.Tensor] | None:
+    u = rng.uniform
+    if u() < p_video:
+        crf = int(rng.integers(cfg.video_crf[0], cfg.video_crf[1] + 1))
+        sc = u(*cfg.video_scale)
+        codec = "libx264" if u() < 0.7 else "libx265"
+        up = UPSAMPLERS[int(rng.integers(len(UPSAMPLERS)))]
+        seed = int(rng.integers(2**31))
+        return lambda t: video_codec(t, crf, sc, codec, up, np.random.default_rng(seed))
+    if u() < p_jpeg:
+        q = int(rng.integers(cfg.jpeg_quality[0], cfg.jpeg_quality[1] + 1))
+        sub = "4:2:0" if u() < 0.7 else "4:4:4"
+        lib = "pil" if u() < 0.5 else "cv2"
+        return lambda t: jpeg(t, q, sub, lib)
+    return None
+
+
+def _resample_kernels(rng: np.random.Generator) -> tuple[str, str]:
+    down = list(_resamplers())[int(rng.integers(len(_resamplers())))]
+    up = UPSAMPLERS[int(rng.integers(len(UPSAMPLERS)))]
+    return down, up
+
+
+def _chain(x: torch.Tensor, cfg: DegradeConfig, rng: np.random.Generator) -> torch.Tensor:
+    """A webcam → encoder → display chain: optics, shrink, sensor noise, codec, enlarge."""
+    u = rng.uniform
+    h, w = x.shape[-2:]
+    if u() < 0.7:
+        x = gaussian_blur(x, u(0.3, 1.5))
+    if u() < 0.25:
+        x = motion_blur(x, u(2.0, 6.0), u(0.0, 180.0))
+    sc = u(*cfg.resample_scale)
+    down, up = _resample_kernels(rng)
+    small = resize_image(x, (max(8, round(h / sc)), max(8, round(w / sc))), down)
+    small = poisson_gaussian_noise(small, u(*cfg.poisson_peak), u(*cfg.poisson_read), u(*cfg.chroma_sigma), rng)
+    codec = _codec_op(cfg, rng, p_jpeg=0.6, p_video=0.4)
+    if codec is not None and min(small.shape[-2:]) >= 16:
+        small = codec(small)
+    return resize_image(small, (h, w), up)
 
 
 def random_degrade(x: torch.Tensor, cfg: DegradeConfig, rng: np.random.Generator) -> torch.Tensor:
@@ -202,11 +459,23 @@ def random_degrade(x: torch.Tensor, cfg: DegradeConfig, rng: np.random.Generator
         The degraded ``C×H×W`` float32 image, 0–1.
     """
     u = rng.uniform
+    # The clean share and chains are drawn first, and only when asked for, so a config
+    # without them draws exactly the numbers it always drew.
+    if cfg.p_clean or cfg.p_chain:
+        r = u()
+        if r < cfg.p_clean:
+            return quantize(x) if cfg.quantize else x.clamp(0.0, 1.0)
+        if r < cfg.p_clean + cfg.p_chain:
+            x = _chain(x, cfg, rng)
+            return quantize(x) if cfg.quantize else x.clamp(0.0, 1.0)
     for _ in range(100):
         ops: list[Callable[[torch.Tensor], torch.Tensor]] = []
         if u() < cfg.p_gauss:
             s = u(*cfg.gauss_sigma)
             ops.append(lambda t, s=s: gaussian_blur(t, s))
+        if cfg.p_aniso and u() < cfg.p_aniso:
+            sx, sy, ang = u(*cfg.aniso_sigma), u(*cfg.aniso_sigma), u(0.0, 180.0)
+            ops.append(lambda t, sx=sx, sy=sy, ang=ang: anisotropic_blur(t, sx, sy, ang))
         if u() < cfg.p_defocus:
             r = u(*cfg.defocus_radius)
             ops.append(lambda t, r=r: defocus_blur(t, r))
@@ -217,17 +486,28 @@ def random_degrade(x: torch.Tensor, cfg: DegradeConfig, rng: np.random.Generator
             sc = u(*cfg.down_scale)
             mode = "bicubic" if u() < 0.6 else "bilinear"
             ops.append(lambda t, sc=sc, mode=mode: down_up(t, sc, mode))
+        if cfg.p_resample and u() < cfg.p_resample:
+            sc = u(*cfg.resample_scale)
+            down, up = _resample_kernels(rng)
+            ops.append(lambda t, sc=sc, down=down, up=up: resample_down_up(t, sc, down, up))
         if u() < cfg.p_noise:
             ns, sh = u(*cfg.noise_sigma), u(*cfg.noise_shot)
             ops.append(lambda t, ns=ns, sh=sh: add_noise(t, ns, sh, rng))
-        q = int(rng.integers(cfg.jpeg_quality[0], cfg.jpeg_quality[1] + 1)) if u() < cfg.p_jpeg else 0
-        if len(ops) + (q > 0) >= cfg.min_ops:
+        if cfg.p_poisson and u() < cfg.p_poisson:
+            pk, rd, ch = u(*cfg.poisson_peak), u(*cfg.poisson_read), u(*cfg.chroma_sigma)
+            ops.append(lambda t, pk=pk, rd=rd, ch=ch: poisson_gaussian_noise(t, pk, rd, ch, rng))
+        if cfg.p_video:
+            codec = _codec_op(cfg, rng, cfg.p_jpeg, cfg.p_video)
+        else:  # the original draw: JPEG from Pillow at 4:2:0
+            q = int(rng.integers(cfg.jpeg_quality[0], cfg.jpeg_quality[1] + 1)) if u() < cfg.p_jpeg else 0
+            codec = (lambda t, q=q: jpeg(t, q)) if q else None
+        if len(ops) + (codec is not None) >= cfg.min_ops:
             break
     order = rng.permutation(len(ops))
     for i in order:
         x = ops[i](x)
-    if q:
-        x = jpeg(x, q)
+    if codec is not None:
+        x = codec(x)
     return quantize(x) if cfg.quantize else x.clamp(0.0, 1.0)
 
 

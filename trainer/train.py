@@ -48,7 +48,7 @@ from .config import TrainConfig, config_from_dict, config_to_dict
 from .datasets import TrainSampler, load_val_set
 from .degrade import seed_everything
 from .losses import LOSSES, psnr, ssim_value
-from .models import arch_of, build_model, count_params
+from .models import arch_of, build_model, count_params, load_model
 
 
 def rgb_to_luma(x: torch.Tensor) -> torch.Tensor:
@@ -219,6 +219,11 @@ def train(cfg: TrainConfig, resume: bool = False, stop_after: int | None = None)
         raise ValueError(f"batch {cfg.batch} is not divisible by the {world} processes")
 
     net = build_model(cfg.model.kind, cfg.model.name, cfg.model.args).to(device, memory_format=memory_format)
+    if state is None and cfg.init:
+        start, _ = load_model(cfg.init)
+        if arch_of(start, cfg.model.kind) != arch_of(net, cfg.model.kind):
+            raise ValueError(f"init {cfg.init}: its architecture {arch_of(start, cfg.model.kind)} is not the run's")
+        net.load_state_dict(start.state_dict())
     luma = getattr(net, "in_channels", 3) == 1
     distiller = None
     adapters = None
