@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .degrade import EVAL_SUITE, DegradeConfig, random_degrade, suite_degrade
+from .degrade import DegradeConfig, random_degrade
+from .suite import SCORED, suite_degrade
 from .photos import IMAGE_SUFFIXES, load_rgb
 
 LAYOUTS = ("folder", "paired", "gopro", "bank")
@@ -119,7 +120,8 @@ class DataConfig:
         margin: extra context degraded around each crop and then cut off, so
             blur near crop borders matches blur inside a real frame.
         val_crop: side of the centre crop of every validation image (0 = whole image).
-        val_degradations: names from ``degrade.EVAL_SUITE`` used for validation.
+        val_degradations: names from ``suite.EVAL_SUITE`` used for validation (default: every
+            scored case, ``clean`` left out).
         unpaired: optional folder of extra sharp-or-not images that only the
             teacher labels (KD terms); degraded like ``train``.
     """
@@ -133,7 +135,7 @@ class DataConfig:
     texture_floor: float = 0.01
     margin: int = 16
     val_crop: int = 256
-    val_degradations: tuple[str, ...] = tuple(EVAL_SUITE)
+    val_degradations: tuple[str, ...] = SCORED
     unpaired: str = ""
 
 

@@ -260,10 +260,15 @@ def video_codec(
     sh, sw = max(16, 2 * round(h / scale / 2)), max(16, 2 * round(w / scale / 2))
     small = resize_image(rgb, (sh, sw), "cv2_area") if (sh, sw) != (h, w) else rgb
     base = _to_u8(small)
+    # Encoders code whole macroblocks (16 px, x265 up to 64): the frame is padded to a multiple of
+    # 16 and at least 64 px by repeating its edges, as encoders do, and cut back after decoding.
+    # (libx265 also corrupts memory on frames below about 64 px.)
+    ph, pw = max(64, -(-sh // 16) * 16), max(64, -(-sw // 16) * 16)
+    base = np.pad(base, ((0, ph - sh), (0, pw - sw), (0, 0)), mode="edge")
     out = io.BytesIO()
     container = av.open(out, mode="w", format="matroska")
     stream = container.add_stream(codec, rate=25)
-    stream.width, stream.height, stream.pix_fmt = sw, sh, "yuv420p"
+    stream.width, stream.height, stream.pix_fmt = pw, ph, "yuv420p"
     opts = {"crf": str(int(crf)), "preset": "veryfast"}
     if codec == "libx265":
         opts["x265-params"] = "log-level=none"
@@ -283,7 +288,7 @@ def video_codec(
             decoded = fr.to_ndarray(format="rgb24")
     if decoded is None:
         raise ValueError(f"{codec} produced no frame")
-    y = _from_u8(decoded)
+    y = _from_u8(decoded[:sh, :sw])
     if (sh, sw) != (h, w):
         y = resize_image(y, (h, w), up)
     return y.mean(0, keepdim=True) if c == 1 else y
@@ -509,72 +514,6 @@ def random_degrade(x: torch.Tensor, cfg: DegradeConfig, rng: np.random.Generator
     if codec is not None:
         x = codec(x)
     return quantize(x) if cfg.quantize else x.clamp(0.0, 1.0)
-
-
-@dataclass(frozen=True)
-class Step:
-    """One fixed operation of a named evaluation degradation.
-
-    Attributes:
-        op: one of ``gauss``, ``defocus``, ``motion``, ``down``, ``noise``, ``jpeg``.
-        value: σ, radius, length, scale, read-noise σ or quality.
-        extra: motion angle in degrees, or shot-noise gain.
-    """
-
-    op: str
-    value: float
-    extra: float = 0.0
-
-
-def _apply_step(x: torch.Tensor, step: Step, rng: np.random.Generator) -> torch.Tensor:
-    if step.op == "gauss":
-        return gaussian_blur(x, step.value)
-    if step.op == "defocus":
-        return defocus_blur(x, step.value)
-    if step.op == "motion":
-        return motion_blur(x, step.value, step.extra)
-    if step.op == "down":
-        return down_up(x, step.value)
-    if step.op == "noise":
-        return add_noise(x, step.value, step.extra, rng)
-    if step.op == "jpeg":
-        return jpeg(x, int(step.value))
-    raise ValueError(f"unknown degradation op {step.op!r}")
-
-
-#: The fixed, named evaluation suite: name → steps applied in order.
-EVAL_SUITE: dict[str, tuple[Step, ...]] = {
-    "gauss_s1.0": (Step("gauss", 1.0),),
-    "gauss_s2.0": (Step("gauss", 2.0),),
-    "defocus_r2": (Step("defocus", 2.0),),
-    "motion_7": (Step("motion", 7.0, 30.0),),
-    "jpeg_q30": (Step("gauss", 0.8), Step("jpeg", 30)),
-    "down_2x": (Step("down", 2.0),),
-    "noise_blur": (Step("gauss", 1.5), Step("noise", 0.015, 0.002)),
-    "webcam": (Step("down", 2.0), Step("noise", 0.01, 0.002), Step("jpeg", 60)),
-}
-
-
-def suite_degrade(x: torch.Tensor, name: str, seed: int = 0) -> torch.Tensor:
-    """Apply the named evaluation degradation ``name`` (a key of ``EVAL_SUITE``).
-
-    Args:
-        x: ``C×H×W`` float32, 0–1.
-        name: degradation name.
-        seed: seeds the noise, so the same image and seed always give the same result.
-
-    Returns:
-        ``C×H×W`` float32 in 0–1, rounded to 8-bit levels.
-
-    Raises:
-        KeyError: unknown name (the message lists the valid ones).
-    """
-    if name not in EVAL_SUITE:
-        raise KeyError(f"unknown degradation {name!r}; choose from {', '.join(EVAL_SUITE)}")
-    rng = np.random.default_rng(seed)
-    for step in EVAL_SUITE[name]:
-        x = _apply_step(x, step, rng)
-    return quantize(x)
 
 
 def seed_everything(seed: int) -> None:

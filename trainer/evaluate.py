@@ -28,7 +28,7 @@ from kdsharp_train import atomic
 from PIL import Image
 
 from .datasets import DatasetError, _images_in, _read, _to_tensor
-from .degrade import EVAL_SUITE, suite_degrade
+from .suite import EVAL_SUITE, suite_degrade
 from .losses import msssim_value, psnr, ssim_value
 from .models import build_model, gflops_1080p, load_model
 from .train import rgb_to_luma
@@ -47,7 +47,7 @@ class EvalConfig:
         out: output folder.
         teacher: teacher checkpoint JSON ('' = none).
         students: ONNX paths and/or checkpoint JSONs.
-        degradations: names from ``degrade.EVAL_SUITE``.
+        degradations: names from ``suite.EVAL_SUITE``.
         max_images: use at most this many photos (0 = all).
         max_side: centre-crop each photo to at most this side (0 = whole photo).
         tune_side: centre-crop side of the tuning photos.
