@@ -183,7 +183,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from .evaluate import EvalConfig, evaluate
 
     cfg = EvalConfig(
-        data=args.data, tune=args.tune, out=args.out, teacher=args.teacher,
+        data=args.data, tune=args.tune, out=args.out, teachers=tuple(args.teacher),
         students=tuple(args.students), degradations=tuple(args.degradations) if args.degradations else EvalConfig.degradations,
         max_images=args.max_images, max_side=args.max_side, speed=not args.no_speed, threads=args.threads,
     )
@@ -246,7 +246,7 @@ def make_parser() -> argparse.ArgumentParser:
     v.add_argument("--data", default="data/photos/val")
     v.add_argument("--tune", default="data/photos/tune")
     v.add_argument("--out", default="runs/eval")
-    v.add_argument("--teacher", default="")
+    v.add_argument("--teacher", nargs="*", default=[], help="teacher checkpoint JSONs (one row each)")
     v.add_argument("--students", nargs="*", default=[])
     v.add_argument("--degradations", nargs="*", default=None)
     v.add_argument("--max-images", type=int, default=0)

@@ -1,4 +1,4 @@
-"""Score the input, a tuned unsharp mask, the teacher and any students on the named degradation suite.
+"""Score the input, the unsharp masks, Polyblur, teachers and students on the named degradation suite.
 
 Run::
 
@@ -8,8 +8,13 @@ Run::
 
 Students are ONNX files (run through the kdsharp core, exactly as the hosts run
 them) or trainer checkpoints (run in torch). The unsharp mask is tuned per
-degradation on ``--tune`` only. Writes ``results.md`` (PSNR/SSIM/MS-SSIM per
-degradation and ms per 1080p frame), ``results.json``, side-by-side crops
+degradation on ``--tune`` only (and once for the whole suite); Polyblur, the blind
+classical baseline, is tuned once for the whole suite there. The headline mean is
+over every case but ``clean``, which is reported apart (a sharp photo must come
+out at ≥ 40 dB against itself); the robustness line gives each method's worst
+case against the input (a sharpener must never make a case worse on average).
+Writes ``results.md`` (PSNR/SSIM/MS-SSIM per degradation, families, robustness,
+ms per 1080p frame), ``results.json``, side-by-side crops
 ``crops/<degradation>.png`` and ``quality_speed.png``.
 """
 
@@ -28,11 +33,12 @@ from kdsharp_train import atomic
 from PIL import Image
 
 from .datasets import DatasetError, _images_in, _read, _to_tensor
-from .suite import EVAL_SUITE, suite_degrade
+from .polyblur import PolyblurParams, polyblur, tune_polyblur
+from .suite import CLEAN, EVAL_SUITE, FAMILIES, suite_degrade
 from .losses import msssim_value, psnr, ssim_value
 from .models import build_model, gflops_1080p, load_model
 from .train import rgb_to_luma
-from .unsharp import ONE_USM, TUNED_USM, UnsharpParams, best_setting, grid_scores, unsharp
+from .unsharp import ONE_USM, POLYBLUR, TUNED_USM, UnsharpParams, best_setting, grid_scores, unsharp
 
 Runner = Callable[[torch.Tensor], torch.Tensor]
 
@@ -45,12 +51,14 @@ class EvalConfig:
         data: folder of sharp evaluation photos (never trained or tuned on).
         tune: folder of sharp photos for tuning the unsharp mask.
         out: output folder.
-        teacher: teacher checkpoint JSON ('' = none).
+        teachers: teacher checkpoint JSONs (several: e.g. the shipped and a new one).
         students: ONNX paths and/or checkpoint JSONs.
         degradations: names from ``suite.EVAL_SUITE``.
         max_images: use at most this many photos (0 = all).
         max_side: centre-crop each photo to at most this side (0 = whole photo).
         tune_side: centre-crop side of the tuning photos.
+        tune_images: tune on at most this many tuning photos, evenly spaced (0 = all).
+        polyblur_images: Polyblur is tuned on at most this many of those (it is slower).
         speed: time every method on a 1920×1080 frame.
         threads: torch and onnxruntime threads (0 = all cores).
         seed: seeds the degradations' noise.
@@ -59,12 +67,14 @@ class EvalConfig:
     data: str = "data/photos/val"
     tune: str = "data/photos/tune"
     out: str = "runs/eval"
-    teacher: str = ""
+    teachers: tuple[str, ...] = ()
     students: tuple[str, ...] = ()
     degradations: tuple[str, ...] = tuple(EVAL_SUITE)
     max_images: int = 0
     max_side: int = 768
     tune_side: int = 384
+    tune_images: int = 12
+    polyblur_images: int = 4
     speed: bool = True
     threads: int = 0
     seed: int = 0
@@ -127,9 +137,11 @@ def _time_ms(fn: Callable[[], object], repeats: int) -> float:
     return statistics.median(ts)
 
 
-def _load_photos(folder: str, side: int, limit: int) -> list[torch.Tensor]:
+def _load_photos(folder: str, side: int, limit: int, spread: bool = False) -> list[torch.Tensor]:
     files = _images_in(Path(folder))
-    if limit:
+    if limit and spread and len(files) > limit:
+        files = [files[int(i)] for i in np.linspace(0, len(files) - 1, limit).round()]
+    elif limit:
         files = files[:limit]
     return [_to_tensor(_centre(_read(p), side)) for p in files]
 
@@ -152,7 +164,7 @@ def evaluate(cfg: EvalConfig) -> Path:
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     photos = _load_photos(cfg.data, cfg.max_side, cfg.max_images)
-    tune = _load_photos(cfg.tune, cfg.tune_side, 0)
+    tune = _load_photos(cfg.tune, cfg.tune_side, cfg.tune_images, spread=True)
 
     # The unsharp mask tuned per degradation (the targets' reference, an oracle that knows the degradation)
     # and the one setting best over the whole suite (what a user who sets it once gets), both on tune/.
@@ -162,19 +174,30 @@ def evaluate(cfg: EvalConfig) -> Path:
         pairs = [(suite_degrade(s, name, seed=cfg.seed + 7919 * (i + 1) + j), s) for i, s in enumerate(tune)]
         scores[name] = grid_scores(pairs)
         usm[name], _ = best_setting(scores[name])
-    one, _ = best_setting({prm: float(np.mean([scores[d][prm] for d in scores])) for prm in scores[cfg.degradations[0]]})
+    scored = [d for d in cfg.degradations if d != CLEAN] or list(cfg.degradations)
+    one, _ = best_setting({prm: float(np.mean([scores[d][prm] for d in scored])) for prm in scores[scored[0]]})
+    # Polyblur: one setting for the whole suite (it is blind), on a few tuning photos.
+    step = max(1, len(tune) // max(1, cfg.polyblur_images))
+    pb_pairs = [
+        (suite_degrade(s, name, seed=cfg.seed + 7919 * (i + 1) + j), s)
+        for j, name in enumerate(cfg.degradations) if name in scored
+        for i, s in enumerate(tune) if i % step == 0 and i // step < cfg.polyblur_images
+    ]
+    pb, _ = tune_polyblur(pb_pairs)
 
     current = {"deg": cfg.degradations[0]}
     methods = [
         Method("input", lambda x: x, "identity"),
         Method(TUNED_USM, lambda x: unsharp(x, usm[current["deg"]]), "classical"),
         Method(ONE_USM, lambda x: unsharp(x, one), "classical"),
+        Method(POLYBLUR, lambda x: polyblur(x, pb), "classical, blind"),
     ]
     frame = torch.rand(1, 3, 1080, 1920)
     if cfg.speed:
         methods[0].ms_1080p = 0.0
         methods[1].ms_1080p = methods[2].ms_1080p = _time_ms(lambda: unsharp(frame, UnsharpParams(1.0, 1.0)), 2)
-    models: list[tuple[str, str]] = ([("teacher", cfg.teacher)] if cfg.teacher else []) + [("student", s) for s in cfg.students]
+        methods[3].ms_1080p = _time_ms(lambda: polyblur(frame, pb), 1)
+    models = [("teacher", t) for t in cfg.teachers] + [("student", s) for s in cfg.students]
     for role, path in models:
         p = Path(path)
         if not p.exists():
@@ -217,7 +240,7 @@ def evaluate(cfg: EvalConfig) -> Path:
             if i == 0:
                 strips.append(_crop_for_figure(sharp))
         _write_png(crops_dir / f"{name}.png", np.concatenate(_with_gaps(strips), axis=1))
-    return _report(cfg, out, methods, usm, one)
+    return _report(cfg, out, methods, usm, one, pb)
 
 
 def _crop_for_figure(img: torch.Tensor, side: int = 160) -> np.ndarray:
@@ -240,9 +263,11 @@ def _write_png(path: Path, arr: np.ndarray) -> None:
 
 
 def _report(
-    cfg: EvalConfig, out: Path, methods: list[Method], usm: dict[str, UnsharpParams], one: UnsharpParams
+    cfg: EvalConfig, out: Path, methods: list[Method], usm: dict[str, UnsharpParams], one: UnsharpParams,
+    pb: PolyblurParams,
 ) -> Path:
     degs = cfg.degradations
+    scored = [d for d in degs if d != CLEAN] or list(degs)
     summary = []
     for m in methods:
         per = {d: {k: float(np.mean(v)) for k, v in m.scores[d].items()} for d in degs}
@@ -250,8 +275,18 @@ def _report(
             "name": m.name, "kind": m.kind, "ms_1080p": m.ms_1080p, "gflops_1080p": m.gflops,
             "per": per,
             "psnr_per_photo": {d: [float(v) for v in m.scores[d]["psnr"]] for d in degs},
-            "mean": {k: float(np.mean([per[d][k] for d in degs])) for k in ("psnr", "ssim", "msssim")},
+            "mean": {k: float(np.mean([per[d][k] for d in scored])) for k in ("psnr", "ssim", "msssim")},
+            "clean_psnr": per[CLEAN]["psnr"] if CLEAN in per else None,
         })
+    inp = next(s for s in summary if s["name"] == "input")
+    for s in summary:
+        gaps = {d: s["per"][d]["psnr"] - inp["per"][d]["psnr"] for d in scored}
+        worst = min(gaps, key=lambda d: gaps[d])
+        s["robustness"] = {"worst_case": worst, "worst_delta_db": gaps[worst], "cases_below_input": sum(v < 0 for v in gaps.values())}
+        s["families"] = {
+            f: float(np.mean([s["per"][d]["psnr"] for d in ds if d in s["per"]]))
+            for f, ds in FAMILIES.items() if any(d in s["per"] for d in ds)
+        }
     ref = next(s for s in summary if s["name"] == TUNED_USM)["mean"]["psnr"]
     lines = [
         f"Evaluation on `{cfg.data}` ({len(next(iter(methods[0].scores.values()))['psnr'])} photos, centre crops ≤ {cfg.max_side or 'full'} px); "
@@ -270,16 +305,31 @@ def _report(
             f"| {s['name']} | " + " | ".join(f"{s['per'][d]['psnr']:.2f}" for d in degs)
             + f" | {s['mean']['psnr']:.2f} | {s['mean']['psnr'] - ref:+.2f} | {s['mean']['ssim']:.4f} | {s['mean']['msssim']:.4f} | {ms} | {gf} |"
         )
+    lines += ["", "Robustness (each method's worst case against the input; the goal is ≥ 0 on every case)"
+              + (f" and `{CLEAN}` (a sharp photo in, PSNR against itself; the goal is ≥ 40 dB):" if CLEAN in degs else ":"), "",
+              "| method | worst case | Δ vs input there | cases below input |" + (f" {CLEAN} PSNR |" if CLEAN in degs else ""),
+              "| --- | --- | ---: | ---: |" + (" ---: |" if CLEAN in degs else "")]
+    for s in summary:
+        r = s["robustness"]
+        lines.append(f"| {s['name']} | {r['worst_case']} | {r['worst_delta_db']:+.2f} | {r['cases_below_input']} of {len(scored)} |"
+                     + (f" {s['clean_psnr']:.2f} |" if CLEAN in degs else ""))
+    fams = list(summary[0]["families"])
+    if fams:
+        lines += ["", "Mean PSNR (dB) per family of cases:", "", "| method | " + " | ".join(fams) + " |",
+                  "| --- | " + " | ".join("---:" for _ in fams) + " |"]
+        for s in summary:
+            lines.append(f"| {s['name']} | " + " | ".join(f"{s['families'][f]:.2f}" for f in fams) + " |")
     lines += ["", "SSIM per degradation:", "", "| method | " + " | ".join(degs) + " |", "| --- | " + " | ".join("---:" for _ in degs) + " |"]
     for s in summary:
         lines.append(f"| {s['name']} | " + " | ".join(f"{s['per'][d]['ssim']:.4f}" for d in degs) + " |")
     lines += ["", "Tuned unsharp mask: " + ", ".join(f"{d}: σ={p.sigma}, amount={p.amount}" for d, p in usm.items()), ""]
     lines += [f"Unsharp mask, one setting: σ={one.sigma}, amount={one.amount}", ""]
+    lines += [f"Polyblur, one setting (tuned on `{cfg.tune}`): c={pb.c}, b={pb.b}, α={pb.alpha}, β={pb.beta}, iterations={pb.n_iter}", ""]
     lines += ["Crops (left to right: " + ", ".join(m.name for m in methods) + ", sharp): `crops/<degradation>.png`", ""]
     md = out / "results.md"
     atomic.write_bytes(md, "\n".join(lines).encode())
     body = {"config": {k: getattr(cfg, k) for k in cfg.__dataclass_fields__}, "usm": {d: vars(p) for d, p in usm.items()},
-            "usm_one_setting": vars(one), "methods": summary}
+            "usm_one_setting": vars(one), "polyblur": vars(pb), "methods": summary}
     atomic.write_bytes(out / "results.json", json.dumps(body, indent=1, default=str).encode())
     _plot(out, summary)
     return md
@@ -355,7 +405,7 @@ def paired_difference(results_json: str | Path, a: str, b: str, resamples: int =
         if not isinstance(rows[name].get("psnr_per_photo"), dict):
             raise DatasetError(f"{results_json}: row {name!r} has no per-photo scores (an evaluation from before they were kept)")
         per.append(rows[name]["psnr_per_photo"])
-    degs = list(per[0])
+    degs = [d for d in per[0] if d != CLEAN] or list(per[0])
     diffs, weights = [], []
     for d in degs:
         pa, pb = per[0][d], per[1].get(d, [])

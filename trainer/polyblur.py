@@ -8,6 +8,11 @@ The careful user's classical alternative to a learned sharpener:
    of least sharpness ``θ₀`` (``f`` smallest) and the one across it. A Gaussian of
    σ turns a unit step into a slope of about ``c / sqrt(σ² + b²)`` (``b`` accounts for
    the image's own softness), so ``σ = sqrt(max(c² / f² − b², 0))`` along each axis.
+   The paper's constants (0.362, 0.464) belong to its Fourier gradients; with the
+   central differences here, a least-squares fit (in log σ) on three training
+   photos (skimage astronaut, coffee, chelsea) blurred by known σ from 1 to 3 gave
+   c = 0.245, b = 0.03. Photos without strong edges read blurrier than they are:
+   the method is blind, and this is its weakness.
 2. **Deblur** with a polynomial of the estimated blur ``K``:
    ``p(K) = a₃K³ + a₂K² + a₁K + β``, with ``p(1) = 1`` (flat areas kept),
    ``p'(1) = −1`` and ``p''(1) = α`` (the inverse's first terms at low frequencies;
@@ -49,8 +54,8 @@ class PolyblurParams:
         max_sigma: estimates are clipped to this σ (px): the method is for mild blur.
     """
 
-    c: float = 0.362
-    b: float = 0.464
+    c: float = 0.245
+    b: float = 0.03
     alpha: float = 2.0
     beta: float = 3.0
     n_iter: int = 1
@@ -153,7 +158,7 @@ def polyblur(x: torch.Tensor, params: PolyblurParams = PolyblurParams()) -> torc
 
 
 #: The tuning grid (every combination is scored on the tuning photos).
-GRID = {"c": (0.3, 0.362, 0.42), "alpha": (2.0, 6.0), "beta": (1.5, 3.0), "n_iter": (1, 2)}
+GRID = {"c": (0.2, 0.245, 0.3), "alpha": (2.0, 6.0), "beta": (1.5, 3.0), "n_iter": (1, 2)}
 
 
 def tune_polyblur(pairs: list[tuple[torch.Tensor, torch.Tensor]]) -> tuple[PolyblurParams, float]:

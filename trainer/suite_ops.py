@@ -46,7 +46,13 @@ _SUPPORT = {"box": 0.5, "triangle": 1.0, "cubic": 2.0, "cubic075": 2.0, "lanczos
 
 
 def weights(n_in: int, n_out: int, kernel: str, antialias: bool = True) -> np.ndarray:
-    """The ``n_out×n_in`` resampling matrix of one axis (rows sum to 1)."""
+    """The ``n_out×n_in`` resampling matrix of one axis (rows sum to 1).
+
+    Raises:
+        ValueError: an unknown kernel name.
+    """
+    if kernel not in _SUPPORT:
+        raise ValueError(f"unknown kernel {kernel!r}; choose from {', '.join(KERNELS)}")
     scale = n_in / n_out
     stretch = scale if antialias and scale > 1 else 1.0
     support = _SUPPORT[kernel] * stretch

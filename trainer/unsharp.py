@@ -21,6 +21,8 @@ from .losses import psnr
 #: "Δ vs USM") and the one setting best over the whole suite (what a user who sets it once gets).
 TUNED_USM = "unsharp (tuned)"
 ONE_USM = "unsharp (one setting)"
+#: Evaluation row name of the blind classical baseline (``polyblur``), tuned once on the tuning photos.
+POLYBLUR = "Polyblur (blind, one setting)"
 
 SIGMAS = (0.5, 0.8, 1.0, 1.5, 2.0, 3.0)
 AMOUNTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0)

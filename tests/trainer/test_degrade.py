@@ -6,14 +6,13 @@ import numpy as np
 import pytest
 import torch
 from kdsharp_train.degrade import (
-    EVAL_SUITE,
     DegradeConfig,
     disk_kernel,
     gaussian_kernel,
     motion_kernel,
     random_degrade,
-    suite_degrade,
 )
+from kdsharp_train.suite import EVAL_SUITE, suite_degrade
 from kdsharp_train.losses import psnr
 
 
@@ -58,7 +57,7 @@ def test_suite_is_fixed(name: str) -> None:
     x = _image()
     a, b = suite_degrade(x, name, seed=1), suite_degrade(x, name, seed=1)
     assert torch.equal(a, b) and a.shape == x.shape
-    assert 15 < psnr(a[None], x[None]) < 60
+    assert 12 < psnr(a[None], x[None]) < 60  # a harsh synthetic image: 2x down + H.264 costs the most
 
 
 def test_suite_unknown_name() -> None:
@@ -80,7 +79,7 @@ def test_luma_images_are_supported() -> None:
         ({"p_jpeg": float("nan")}, "degrade.p_jpeg must be a probability"),
         ({"gauss_sigma": (2.0, 1.0)}, "degrade.gauss_sigma must be two non-negative numbers"),
         ({"noise_sigma": (-0.1, 0.1)}, "degrade.noise_sigma must be two non-negative numbers"),
-        ({"down_scale": (2.0,)}, "degrade.down_scale must be two non-negative numbers"),
+        ({"down_scale": (2.0,)}, "degrade.down_scale must be two numbers of at least 1"),
         ({"jpeg_quality": (0, 90)}, "degrade.jpeg_quality must be two whole numbers from 1 to 95"),
         ({"jpeg_quality": (30.5, 90)}, "degrade.jpeg_quality must be two whole numbers from 1 to 95"),
         ({"min_ops": -1}, "degrade.min_ops must be a whole number from 0 to 6"),

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from kdsharp import Sharpener
 from kdsharp_train.cli import main
-from kdsharp_train.degrade import suite_degrade
+from kdsharp_train.suite import suite_degrade
 from kdsharp_train.evaluate import paired_difference
 from kdsharp_train.train import train
 from kdsharp_train.unsharp import AMOUNTS, SIGMAS, UnsharpParams, best_setting, grid_scores, unsharp
@@ -54,7 +54,7 @@ def test_evaluate_writes_table_crops_and_plot(tiny_config, photo_dirs, tmp_path:
     ])
     assert code == 0
     md = (out / "results.md").read_text()
-    for row in ("| input |", "| unsharp (tuned) |", "| unsharp (one setting) |", "| teacher: t/best.json |",
+    for row in ("| input |", "| unsharp (tuned) |", "| unsharp (one setting) |", "| Polyblur (blind, one setting) |", "| teacher: t/best.json |",
                 "| student: student.onnx |", "| student: s/best.json |"):
         assert row in md
     res = json.loads((out / "results.json").read_text())
