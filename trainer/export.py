@@ -92,7 +92,8 @@ def evaluation_summary(results_json: str, method: str) -> dict[str, Any]:
 
     Returns:
         ``{"data", "max_side", "mean_psnr", "mean_ssim", "delta_vs_usm_db",
-        "delta_vs_teacher_db" (when a teacher was scored), "psnr": {degradation: dB}}``.
+        "delta_vs_teacher_db" (when a teacher was scored), "psnr": {degradation: dB},
+        "worst_vs_input_db", "worst_case" (when the evaluation has a robustness line)}``.
 
     Raises:
         ExportError: no row of that name (the message lists the rows).
@@ -117,6 +118,9 @@ def evaluation_summary(results_json: str, method: str) -> dict[str, Any]:
     }
     if teachers:
         summary["delta_vs_teacher_db"] = round(row["mean"]["psnr"] - teachers[0]["mean"]["psnr"], 3)
+    if "robustness" in row:  # evaluations since issue 14: the worst case against the input
+        summary["worst_vs_input_db"] = round(row["robustness"]["worst_delta_db"], 3)
+        summary["worst_case"] = row["robustness"]["worst_case"]
     return summary
 
 

@@ -50,10 +50,23 @@ def test_evaluate_writes_table_crops_and_plot(tiny_config, photo_dirs, tmp_path:
     code = main([
         "evaluate", "--data", str(photo_dirs[1]), "--tune", str(photo_dirs[0]), "--out", str(out),
         "--teacher", str(teacher), "--students", str(onnx_path), str(student),
-        "--degradations", "gauss_s2.0", "down_2x", "--max-side", "64", "--threads", "1",
+        "--degradations", "gauss_s2.0", "down_2x", "clean", "--max-side", "64", "--threads", "1",
     ])
     assert code == 0
     md = (out / "results.md").read_text()
+    # clean is scored apart (not in the mean), and every row has its robustness line
+    assert "| method | worst case | Δ vs input there | cases below input | clean PSNR |" in md
+    res = json.loads((out / "results.json").read_text())
+    for m in res["methods"]:
+        per = m["per"]
+        assert abs(m["mean"]["psnr"] - (per["gauss_s2.0"]["psnr"] + per["down_2x"]["psnr"]) / 2) < 1e-9
+        assert m["clean_psnr"] == per["clean"]["psnr"]
+        r = m["robustness"]
+        inp = next(x for x in res["methods"] if x["name"] == "input")
+        gaps = {d: per[d]["psnr"] - inp["per"][d]["psnr"] for d in ("gauss_s2.0", "down_2x")}
+        assert r["worst_delta_db"] == min(gaps.values()) and r["worst_case"] in gaps
+        assert set(m["families"]) == {"blur", "resize"}
+    assert res["polyblur"]["n_iter"] in (1, 2)
     for row in ("| input |", "| unsharp (tuned) |", "| unsharp (one setting) |", "| Polyblur (blind, one setting) |", "| teacher: t/best.json |",
                 "| student: student.onnx |", "| student: s/best.json |"):
         assert row in md
@@ -79,7 +92,8 @@ def test_evaluate_writes_table_crops_and_plot(tiny_config, photo_dirs, tmp_path:
     row = next(m for m in res["methods"] if m["name"] == "student: s/best.json")
     assert evaluation["mean_psnr"] == round(row["mean"]["psnr"], 3)
     assert evaluation["delta_vs_usm_db"] == round(row["mean"]["psnr"] - usm["mean"]["psnr"], 3)
-    assert set(evaluation["psnr"]) == {"gauss_s2.0", "down_2x"} and "delta_vs_teacher_db" in evaluation
+    assert set(evaluation["psnr"]) == {"gauss_s2.0", "down_2x", "clean"} and "delta_vs_teacher_db" in evaluation
+    assert evaluation["worst_vs_input_db"] == round(row["robustness"]["worst_delta_db"], 3)
     capsys.readouterr()
     assert main(["export", str(student), "--out", str(carded), "--evaluation", str(out / "results.json"),
                  "--evaluation-method", "student: nope"]) == 2
