@@ -1,4 +1,4 @@
-"""16-bit colour PNG and TIFF files, which Pillow would reduce to 8 bits, read and written with OpenCV.
+"""16-bit colour PNG files, which Pillow would reduce to 8 bits, read and written with OpenCV (TIFFs: ``tiff``).
 
 Arrays are ``H×W×C`` uint16 RGB(A) (OpenCV's BGR order stays inside this
 module). PNG outputs get their metadata (ICC profile, resolution, text, EXIF)
@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from kdsharp.cli.images import Metadata
+from kdsharp.cli.metadata import Metadata
 from kdsharp.cli.problems import FileProblem, import_extra
 
 _PURPOSE = "16-bit colour PNG/TIFF"

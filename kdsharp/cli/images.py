@@ -1,9 +1,11 @@
 """Reading and writing still images with Pillow, keeping what metadata it can.
 
-Pixels handed to the core are ``H×W×C`` uint8 or uint16 arrays, upright (EXIF
-orientation applied), with C = 1 (gray), 2 (gray+alpha), 3 (RGB) or 4 (RGBA).
-Pillow reads 16-bit colour PNG and TIFF files as 8-bit, so those go through
-``kdsharp.cli.deep_color`` (OpenCV) instead; 16-bit gray stays in Pillow.
+Pixels handed to the core are ``H×W×C`` uint8, uint16 or float32 arrays, upright
+(EXIF orientation applied), with C = 1 (gray), 2 (gray+alpha), 3 (RGB) or 4 (RGBA).
+Pillow reads 16-bit colour PNG files as 8-bit, so those go through
+``kdsharp.cli.deep_color`` (OpenCV); float and 16-bit colour TIFFs go through
+``kdsharp.cli.tiff`` (tifffile); 16-bit gray stays in Pillow. A single-frame GIF
+is a palette image like a palette PNG; animated GIFs are refused like animated WebP.
 """
 
 from __future__ import annotations
@@ -11,16 +13,17 @@ from __future__ import annotations
 import struct
 import warnings
 import zlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from kdsharp.cli.metadata import Metadata
 from kdsharp.cli.problems import FileProblem, describe_os_error
 
 #: Pillow format name -> the suffix used when a format is chosen by name.
-WRITE_FORMATS: dict[str, str] = {"PNG": ".png", "JPEG": ".jpg", "TIFF": ".tif", "WEBP": ".webp", "BMP": ".bmp"}
+WRITE_FORMATS: dict[str, str] = {"PNG": ".png", "JPEG": ".jpg", "TIFF": ".tif", "WEBP": ".webp", "BMP": ".bmp", "GIF": ".gif"}
 
 #: File suffix (lowercase) -> Pillow format name, for outputs named by the user and for folder scans.
 FORMAT_BY_SUFFIX: dict[str, str] = {
@@ -32,10 +35,11 @@ FORMAT_BY_SUFFIX: dict[str, str] = {
     ".tiff": "TIFF",
     ".webp": "WEBP",
     ".bmp": "BMP",
+    ".gif": "GIF",
 }
 
 #: Formats Pillow may report when reading -> the format written back. MPO is a camera JPEG with a preview.
-READ_FORMATS: dict[str, str] = {"PNG": "PNG", "JPEG": "JPEG", "MPO": "JPEG", "TIFF": "TIFF", "WEBP": "WEBP", "BMP": "BMP"}
+READ_FORMATS: dict[str, str] = {"PNG": "PNG", "JPEG": "JPEG", "MPO": "JPEG", "TIFF": "TIFF", "WEBP": "WEBP", "BMP": "BMP", "GIF": "GIF"}
 
 #: TIFF compressions written back as they were; others (JPEG-in-TIFF, fax) become LZW.
 _TIFF_KEEP_COMPRESSION = ("raw", "tiff_lzw", "tiff_adobe_deflate", "tiff_deflate", "packbits")
@@ -80,35 +84,6 @@ _TIFF_LAYOUT_TAGS = (
 _DECODER_FAILURES = (SyntaxError, ValueError, EOFError, struct.error, zlib.error, IndexError, KeyError, TypeError)
 _DEFAULT_JPEG_QUALITY = 95
 _DEFAULT_WEBP_QUALITY = 90
-
-
-@dataclass(frozen=True)
-class Metadata:
-    """What is carried from an input file to its output.
-
-    Attributes:
-        icc_profile: the embedded ICC profile (an sRGB one after a CMYK conversion).
-        exif: EXIF bytes with the orientation tag removed (the pixels are upright).
-        xmp: XMP packet bytes.
-        dpi: resolution in dots per inch.
-        text: PNG text chunks.
-        tiff_tags: textual TIFF tags (tag number -> value).
-        tiff_compression: the TIFF compression to write back.
-        jpeg_qtables: quantisation tables of a JPEG source (keeps its quality).
-        jpeg_subsampling: chroma subsampling of a JPEG source (-1 unknown).
-        webp_lossless: the WebP source was lossless.
-    """
-
-    icc_profile: bytes | None = None
-    exif: bytes | None = None
-    xmp: bytes | None = None
-    dpi: tuple[float, float] | None = None
-    text: dict[str, str] = field(default_factory=dict)
-    tiff_tags: dict[int, Any] = field(default_factory=dict)
-    tiff_compression: str | None = None
-    jpeg_qtables: Any = None
-    jpeg_subsampling: int = -1
-    webp_lossless: bool = False
 
 
 @dataclass(frozen=True)
@@ -165,6 +140,11 @@ def _read_image(path: Path) -> Picture:
     try:
         if path.stat().st_size == 0:
             raise FileProblem(path, "empty file")
+        from kdsharp.cli import tiff
+
+        if tiff.needs_tifffile(path):
+            pixels, metadata = tiff.read(path)
+            return Picture(pixels=pixels, format="TIFF", metadata=metadata)
         im = Image.open(path)
     except FileProblem:
         raise
@@ -253,16 +233,11 @@ def _source_metadata(im: Any, fmt: str, path: Path) -> Metadata:
 
 
 def _is_deep_color(im: Any, path: Path) -> bool:
-    """True for 16-bit PNG/TIFF files with colour or alpha, which Pillow would reduce to 8 bits."""
+    """True for 16-bit PNG files with colour or alpha, which Pillow would reduce to 8 bits (TIFFs: ``tiff``)."""
     if im.format == "PNG":
         with open(path, "rb") as f:
             head = f.read(26)
         return len(head) == 26 and head[12:16] == b"IHDR" and head[24] == 16 and head[25] in (2, 4, 6)
-    if im.format == "TIFF":
-        bits = im.tag_v2.get(258)
-        samples = im.tag_v2.get(277, 1)
-        bits = bits if isinstance(bits, tuple) else (bits,)
-        return samples >= 2 and bits[0] == 16
     return False
 
 
@@ -305,13 +280,15 @@ def _to_array(im: Any, path: Path, icc: bytes | None) -> tuple[np.ndarray, bytes
         arr = np.asarray(im)
     elif mode.startswith("I;16"):
         arr = np.asarray(im).astype(np.uint16)
+    elif mode == "F":  # 32-bit float gray that tifffile could not parse but Pillow could
+        arr = np.asarray(im, dtype=np.float32)
     elif mode == "I":
         arr = np.asarray(im)
         if arr.size and (arr.min() < 0 or arr.max() > 65535):
             raise FileProblem(path, "32-bit integer pixels are not supported (kdsharp handles 8- and 16-bit images)")
         arr = arr.astype(np.uint16)
     else:
-        raise FileProblem(path, f"unsupported colour mode {mode} (kdsharp handles gray, RGB, palette and CMYK)")
+        raise FileProblem(path, f"unsupported colour mode {mode} (kdsharp handles gray, RGB, palette, CMYK and float gray/RGB TIFF)")
     if arr.ndim == 2:
         arr = arr[:, :, None]
     return np.ascontiguousarray(arr), icc
@@ -333,17 +310,27 @@ def _cmyk_to_rgb(im: Any, icc: bytes | None) -> tuple[np.ndarray, bytes | None]:
 
 
 def to_8bit(pixels: np.ndarray) -> np.ndarray:
-    """uint16 -> uint8 with rounding (65535 -> 255); uint8 passes through."""
+    """uint16 or float (0–1, clipped) -> uint8 with rounding (65535 -> 255, 1.0 -> 255); uint8 passes through."""
     if pixels.dtype == np.uint8:
         return pixels
+    if pixels.dtype.kind == "f":
+        return (np.clip(pixels, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
     return ((pixels.astype(np.uint32) + 128) // 257).astype(np.uint8)
+
+
+def to_16bit(pixels: np.ndarray) -> np.ndarray:
+    """float (0–1, clipped) -> uint16 with rounding; integer pixels pass through."""
+    if pixels.dtype.kind != "f":
+        return pixels
+    return (np.clip(pixels, 0.0, 1.0) * 65535.0 + 0.5).astype(np.uint16)
 
 
 def write_image(pixels: np.ndarray, path: Path, fmt: str, metadata: Metadata, *, quality: int | None = None) -> None:
     """Write pixels to ``path`` in ``fmt`` with the metadata this format can hold.
 
     Args:
-        pixels: ``H×W×C`` uint8 or uint16, C in {1, 2, 3, 4}.
+        pixels: ``H×W×C`` uint8, uint16 or float32, C in {1, 2, 3, 4}. Float pixels stay float
+            in a TIFF; other formats get them clipped to 0–1, at 16 bits in PNG, 8 elsewhere.
         path: the file to create (normally a temporary sibling from ``atomic_output``).
         fmt: a key of ``WRITE_FORMATS``.
         metadata: carried from the source.
@@ -357,7 +344,14 @@ def write_image(pixels: np.ndarray, path: Path, fmt: str, metadata: Metadata, *,
     channels = pixels.shape[2]
     if fmt == "JPEG" and channels in (2, 4):
         raise FileProblem(path, "JPEG cannot store transparency; choose --format png, webp or tiff")
-    if pixels.dtype == np.uint16 and channels >= 2 and fmt in ("PNG", "TIFF"):
+    if fmt == "TIFF" and (pixels.dtype.kind == "f" or (pixels.dtype == np.uint16 and channels >= 2)):
+        from kdsharp.cli import tiff
+
+        tiff.write(pixels.astype(np.float32) if pixels.dtype.kind == "f" else pixels, path, metadata)
+        return
+    if pixels.dtype.kind == "f":
+        pixels = to_16bit(pixels) if fmt == "PNG" else to_8bit(pixels)
+    if pixels.dtype == np.uint16 and channels >= 2 and fmt == "PNG":
         from kdsharp.cli import deep_color
 
         deep_color.write(pixels, path, fmt, metadata)
@@ -365,7 +359,7 @@ def write_image(pixels: np.ndarray, path: Path, fmt: str, metadata: Metadata, *,
     if pixels.dtype == np.uint16 and fmt not in ("PNG", "TIFF"):
         pixels = to_8bit(pixels)
     im = from_array(pixels)
-    if fmt == "BMP" and im.mode == "LA":
+    if fmt in ("BMP", "GIF") and im.mode == "LA":
         im = im.convert("RGBA")
     im.save(path, format=fmt, **_save_options(fmt, metadata, quality))
 

@@ -66,3 +66,37 @@ def import_extra(module: str, extra: str, purpose: str):  # type: ignore[no-unty
         return importlib.import_module(module)
     except ImportError:
         raise MissingExtra(module, extra, purpose) from None
+
+
+def missing_modules(modules: tuple[str, ...]) -> list[str]:
+    """The top-level modules of ``modules`` that cannot be found (nothing is imported)."""
+    import importlib.util
+
+    def absent(name: str) -> bool:
+        try:
+            return importlib.util.find_spec(name) is None
+        except (ImportError, ValueError):  # a finder that refuses it, or a module set to None
+            return True
+
+    return [m for m in modules if absent(m)]
+
+
+def missing_extra_line(program: str, missing: list[str], extra: str) -> str:
+    """The one line a console script prints when its extra is not installed."""
+    names = ", ".join(repr(m) for m in missing)
+    noun = "package" if len(missing) == 1 else "packages"
+    return f"{program}: error: needs the Python {noun} {names}, not installed; install them with: pip install 'kdsharp[{extra}]'"
+
+
+def launch(program: str, modules: tuple[str, ...], extra: str, entry: str, argv: list[str] | None) -> int:
+    """Run a console script's ``entry`` (``module:function``) once its extra's modules are present,
+    else print one line naming what is missing and the extra to install (exit status 1)."""
+    import importlib
+    import sys
+
+    missing = missing_modules(modules)
+    if missing:
+        print(missing_extra_line(program, missing, extra), file=sys.stderr)
+        return 1
+    module, _, function = entry.partition(":")
+    return int(getattr(importlib.import_module(module), function)(argv))

@@ -105,13 +105,17 @@ def plan_jobs(
     forced = fmt.upper() if fmt else None
     problems: list[FileProblem] = []
     sources: list[tuple[Path, Path]] = []  # (file, path relative to the output folder)
-    output_resolved = output.resolve() if output is not None else None
+    output_resolved = _resolve(output) if output is not None else None
+    if output is not None and output_resolved is None:
+        raise FileProblem(output, "a symbolic link loop (the link leads back to itself)")
     for item in inputs:
         if item.is_dir():
             found = _scan_folder(item, skip=output_resolved)
             if not found:
                 problems.append(FileProblem(item, "folder holds no PNG, JPEG, TIFF, WebP or BMP files"))
             sources.extend((f, f.relative_to(item)) for f in found)
+        elif item.is_symlink() and _resolve(item) is None:
+            problems.append(FileProblem(item, "a symbolic link loop (the link leads back to itself)"))
         elif item.exists() or item.is_symlink():
             sources.append((item, Path(item.name)))
         else:
@@ -139,8 +143,11 @@ def plan_jobs(
             base = output / rel if output is not None else source
             name = base.stem + suffix + (WRITE_FORMATS[forced] if forced else base.suffix)
             target = base.with_name(name)
-        key = target.resolve()
-        if not in_place and key == source.resolve():
+        key = _resolve(target)
+        if key is None:
+            problems.append(FileProblem(target, "a symbolic link loop (the link leads back to itself)"))
+            continue
+        if not in_place and key == _resolve(source):
             problems.append(FileProblem(source, "the output would overwrite the input (use --in-place to replace inputs)"))
             continue
         if key in seen:
@@ -152,6 +159,14 @@ def plan_jobs(
     return jobs, problems
 
 
+def _resolve(path: Path) -> Path | None:
+    """``path.resolve()``, or None for a symbolic link loop (Python 3.11 raises RuntimeError, 3.13 OSError)."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):
+        return None
+
+
 def _scan_folder(folder: Path, skip: Path | None) -> list[Path]:
     """Image files under ``folder`` (recursive, sorted), leaving out hidden files and the output folder."""
     found = []
@@ -159,7 +174,8 @@ def _scan_folder(folder: Path, skip: Path | None) -> list[Path]:
         rel_parts = path.relative_to(folder).parts
         if any(part.startswith(".") for part in rel_parts):
             continue
-        if skip is not None and (path.resolve() == skip or skip in path.resolve().parents):
+        real = _resolve(path)
+        if real is None or (skip is not None and (real == skip or skip in real.parents)):
             continue
         if path.suffix.lower() in FORMAT_BY_SUFFIX and path.is_file():
             found.append(path)
@@ -183,7 +199,7 @@ def process(job: Job, sharpener: Sharpener, strength: float, quality: int | None
     """
     picture: Picture = read_image(job.source)
     try:
-        result = sharpener.sharpen(picture.pixels, strength=strength)
+        result = _sharpen_pixels(sharpener, picture.pixels, strength)
     except KdsharpError as exc:
         raise FileProblem(job.source, str(exc)) from None
     except MemoryError:
@@ -193,6 +209,15 @@ def process(job: Job, sharpener: Sharpener, strength: float, quality: int | None
     if job.comparison is not None:
         _write(job.comparison, side_by_side(picture.pixels, result), fmt, picture, quality, keep_mode_of=None)
     return picture.warnings
+
+
+def _sharpen_pixels(sharpener: Sharpener, pixels: np.ndarray, strength: float) -> np.ndarray:
+    """Sharpen through the core. Float values outside 0–1 (HDR, scientific data) are kept: the
+    model sees the image clipped to 0–1, and its correction is added to the original values."""
+    if pixels.dtype.kind != "f" or (pixels.min() >= 0.0 and pixels.max() <= 1.0):
+        return sharpener.sharpen(pixels, strength=strength)
+    clipped = np.clip(pixels, 0.0, 1.0)
+    return pixels + (sharpener.sharpen(clipped, strength=strength) - clipped)
 
 
 def _write(target: Path, pixels: np.ndarray, fmt: str, picture: Picture, quality: int | None, keep_mode_of: Path | None) -> None:

@@ -89,11 +89,11 @@ class TestBadInputs:
         assert only_error(result) == f"kdsharp: error: {link}: cannot read (no such file or directory)"
 
     def test_unsupported_format(self, cli, model_args, tmp_path: Path) -> None:
-        gif = tmp_path / "a.png"
-        Image.new("RGB", (4, 4)).save(gif, format="GIF")
-        result = cli("sharpen", gif, "-o", tmp_path / "out", *model_args)
+        ppm = tmp_path / "a.png"
+        Image.new("RGB", (4, 4)).save(ppm, format="PPM")
+        result = cli("sharpen", ppm, "-o", tmp_path / "out", *model_args)
         assert result.code == 1
-        assert "unsupported image format GIF" in only_error(result)
+        assert "unsupported image format PPM" in only_error(result)
 
     def test_corrupt_exif_is_a_one_line_warning(self, cli, model_args, tmp_path: Path) -> None:
         src = tmp_path / "badexif.jpg"
@@ -147,7 +147,7 @@ class TestUsage:
             ("sharpen", "a.png"),  # nowhere to write
             ("sharpen", "a.png", "-o", "out", "--in-place"),
             ("sharpen", "a.png", "-o", "out", "--strength", "3"),
-            ("sharpen", "a.png", "-o", "out.gif"),
+            ("sharpen", "a.png", "-o", "out.ppm"),
             ("sharpen", "a.png", "a.png", "-o", "out.png"),
             ("sharpen", "a.png", "-o", "out", "--tile", "-1"),
             ("frobnicate",),

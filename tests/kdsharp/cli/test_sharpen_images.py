@@ -12,33 +12,7 @@ from PIL import Image, ImageCms
 
 from kdsharp import Sharpener
 
-
-def noise(shape: tuple[int, ...], dtype: type = np.uint8, seed: int = 0) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    full = 65535 if dtype == np.uint16 else 255
-    return (rng.random(shape) * full).astype(dtype)
-
-
-def save(arr: np.ndarray, path: Path, **options: Any) -> Path:
-    data = arr[:, :, 0] if arr.ndim == 3 and arr.shape[2] == 1 else arr
-    Image.fromarray(np.ascontiguousarray(data)).save(path, **options)
-    return path
-
-
-def load(path: Path) -> np.ndarray:
-    with Image.open(path) as im:
-        arr = np.asarray(im)
-    return arr[:, :, None] if arr.ndim == 2 else arr
-
-
-def srgb_icc() -> bytes:
-    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
-
-
-def sharpen_one(cli: Any, model_args: tuple[str, ...], src: Path, dst: Path, *extra: str) -> None:
-    result = cli("sharpen", src, "-o", dst, *model_args, *extra)
-    assert result.code == 0, result.err
-    assert dst.is_file()
+from image_files import load, noise, save, sharpen_one, srgb_icc
 
 
 class TestFormatsAndChannels:
@@ -93,7 +67,7 @@ class TestFormatsAndChannels:
         cv2.imwrite(str(src), noise((9, 12, 3), np.uint16))
         # Add metadata to OpenCV's file with the same chunk writer the CLI uses, then check Pillow reads it back.
         from kdsharp.cli import deep_color
-        from kdsharp.cli.images import Metadata
+        from kdsharp.cli.metadata import Metadata
 
         src.write_bytes(
             deep_color.add_png_metadata(src.read_bytes(), Metadata(icc_profile=srgb_icc(), dpi=(300.0, 300.0), text={"Title": "deep"}))
@@ -270,3 +244,31 @@ class TestMetadata:
         with Image.open(dst) as im:
             assert im.tag_v2[270] == "a description"
             assert im.info["compression"] == "tiff_lzw"
+
+
+class TestGif:
+    def test_single_frame_gif_is_sharpened_like_a_palette_png(self, cli, model_args, core: Sharpener, tmp_path: Path) -> None:
+        src = tmp_path / "still.gif"
+        Image.fromarray(noise((20, 24, 3))).convert("P").save(src)
+        with Image.open(src) as im:
+            expected = core.sharpen(np.asarray(im.convert("RGB")))
+        folder = tmp_path / "out"
+        result = cli("sharpen", src, "-o", folder, *model_args)
+        assert result.code == 0, result.err
+        with Image.open(folder / "still.gif") as out:
+            assert out.format == "GIF"
+            got = np.asarray(out.convert("RGB")).astype(int)
+        assert np.abs(got - expected).mean() < 12  # GIF keeps 256 colours: close, not exact
+        png = tmp_path / "still.png"
+        assert cli("sharpen", src, "-o", png, *model_args).code == 0
+        np.testing.assert_array_equal(load(png), expected)
+
+    def test_animated_gif_is_refused_like_animated_webp(self, cli, model_args, tmp_path: Path) -> None:
+        frames = [Image.fromarray(noise((16, 16, 3), seed=i)) for i in range(3)]
+        messages = []
+        for name in ("anim.gif", "anim.webp"):
+            frames[0].save(tmp_path / name, save_all=True, append_images=frames[1:])
+            result = cli("sharpen", tmp_path / name, "-o", tmp_path / "out", *model_args)
+            assert result.code == 1
+            messages.append(result.err.strip().replace(name, "NAME"))
+        assert messages[0] == messages[1] and "has 3 frames" in messages[0]

@@ -125,3 +125,19 @@ def test_tile_option_gives_the_same_pixels(cli, model_args, core: Sharpener, tmp
     result = cli("sharpen", src, "-o", tmp_path / "b.png", "--tile", "48", *model_args)
     assert result.code == 0, result.err
     np.testing.assert_allclose(pixels(tmp_path / "b.png").astype(int), core.sharpen(pixels(src)).astype(int), atol=1)
+
+
+def test_a_symlink_loop_is_one_ordinary_error(cli, model_args, tmp_path: Path) -> None:
+    loop = tmp_path / "loop"
+    loop.symlink_to("loop")
+    result = cli("sharpen", loop, "-o", tmp_path / "out.png", *model_args)
+    assert result.code == 1
+    assert result.err.strip().splitlines() == [f"kdsharp: error: {loop}: a symbolic link loop (the link leads back to itself)"]
+    assert not (tmp_path / "out.png").exists()
+    # an output path that is a loop is refused the same way, before anything is written
+    src = tmp_path / "a.png"
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(src)
+    out_loop = tmp_path / "o.png"
+    out_loop.symlink_to("o.png")
+    result = cli("sharpen", src, "-o", out_loop, *model_args)
+    assert result.code == 1 and "o.png: a symbolic link loop" in result.err and "unexpected" not in result.err
