@@ -14,8 +14,9 @@ over every case but ``clean``, which is reported apart (a sharp photo must come
 out at ≥ 40 dB against itself); the robustness line gives each method's worst
 case against the input (a sharpener must never make a case worse on average).
 Writes ``results.md`` (PSNR/SSIM/MS-SSIM per degradation, families, robustness,
-ms per 1080p frame), ``results.json``, side-by-side crops
-``crops/<degradation>.png`` and ``quality_speed.png``.
+ms per 1080p frame), ``results.json``, the labelled crop grids ``crops/grid.png`` and
+``crops/grid-readme.png`` (``figures``), one strip per case ``crops/<degradation>.png``,
+and ``quality_speed.png``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from kdsharp_train import atomic
 from PIL import Image
 
 from .datasets import DatasetError, _images_in, _read, _to_tensor
+from .figures import README_ROWS, CropGrid
 from .polyblur import PolyblurParams, polyblur, tune_polyblur
 from .suite import CLEAN, EVAL_SUITE, FAMILIES, suite_degrade
 from .losses import msssim_value, psnr, ssim_value
@@ -223,9 +225,9 @@ def evaluate(cfg: EvalConfig) -> Path:
 
     crops_dir = out / "crops"
     crops_dir.mkdir(exist_ok=True)
+    grid = CropGrid(photos, tuple(cfg.degradations), side=min(96, *(min(p.shape[-2:]) for p in photos)))
     for j, name in enumerate(cfg.degradations):
         current["deg"] = name
-        strips: list[np.ndarray] = []
         for i, sharp in enumerate(photos):
             x = suite_degrade(sharp, name, seed=cfg.seed + 104729 * (i + 1) + j)[None]
             y = sharp[None]
@@ -235,26 +237,14 @@ def evaluate(cfg: EvalConfig) -> Path:
                 sc["psnr"].append(psnr(pred, y))
                 sc["ssim"].append(ssim_value(pred, y))
                 sc["msssim"].append(msssim_value(pred, y))
-                if i == 0:
-                    strips.append(_crop_for_figure(pred[0]))
-            if i == 0:
-                strips.append(_crop_for_figure(sharp))
-        _write_png(crops_dir / f"{name}.png", np.concatenate(_with_gaps(strips), axis=1))
+                if i == grid.photo_for(name):
+                    grid.add(name, m.name, pred)
+            if i == grid.photo_for(name):
+                grid.add(name, "sharp", sharp)
+        _write_png(crops_dir / f"{name}.png", grid.strip(name))
+    _write_png(crops_dir / "grid.png", grid.grid())
+    _write_png(crops_dir / "grid-readme.png", grid.grid(README_ROWS))
     return _report(cfg, out, methods, usm, one, pb)
-
-
-def _crop_for_figure(img: torch.Tensor, side: int = 160) -> np.ndarray:
-    arr = (img.clamp(0, 1).permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
-    return _centre(arr, side)
-
-
-def _with_gaps(strips: list[np.ndarray]) -> list[np.ndarray]:
-    h = min(s.shape[0] for s in strips)
-    gap = np.full((h, 4, 3), 255, np.uint8)
-    out: list[np.ndarray] = []
-    for s in strips:
-        out += [s[:h], gap]
-    return out[:-1]
 
 
 def _write_png(path: Path, arr: np.ndarray) -> None:
@@ -325,7 +315,9 @@ def _report(
     lines += ["", "Tuned unsharp mask: " + ", ".join(f"{d}: σ={p.sigma}, amount={p.amount}" for d, p in usm.items()), ""]
     lines += [f"Unsharp mask, one setting: σ={one.sigma}, amount={one.amount}", ""]
     lines += [f"Polyblur, one setting (tuned on `{cfg.tune}`): c={pb.c}, b={pb.b}, α={pb.alpha}, β={pb.beta}, iterations={pb.n_iter}", ""]
-    lines += ["Crops (left to right: " + ", ".join(m.name for m in methods) + ", sharp): `crops/<degradation>.png`", ""]
+    lines += ["Crops (each photo's most detailed window, 2× nearest-neighbour; left to right: "
+              + ", ".join(m.name for m in methods) + ", sharp): `crops/grid.png` (every case), "
+              "`crops/grid-readme.png` (one case per family), `crops/<degradation>.png`", ""]
     md = out / "results.md"
     atomic.write_bytes(md, "\n".join(lines).encode())
     body = {"config": {k: getattr(cfg, k) for k in cfg.__dataclass_fields__}, "usm": {d: vars(p) for d, p in usm.items()},
