@@ -5,6 +5,7 @@
 #   bash scripts/train_weights.sh data      # gather and split the offline photos
 #   bash scripts/train_weights.sh teacher   # train (or resume) the teacher: hours
 #   bash scripts/train_weights.sh teacher-user  # fine-tune the shipped teacher on all photos and the users' mix
+#   bash scripts/train_weights.sh evaluate-user # both teachers and the shipped students on the whole new suite
 #   bash scripts/train_weights.sh students  # teacher files, label bank, `fast` with KD (two ways) + its no-KD control
 #   bash scripts/train_weights.sh detail    # experiment, not shipped: students with the detail path
 #   bash scripts/train_weights.sh select    # compare the students on the tune photos (picks KD_RUN)
@@ -94,6 +95,16 @@ teacher-user)
         --set optim.warmup=200 --set data.val_crop=160 --val-every 1000 \
         --steps "$USER_STEPS" --threads "$TEACHER_THREADS" --precision bf16 --resume --no-progress
     ;;
+evaluate-user)
+    # Issue 14's evaluation: every suite case (the first eight, the users' cases, clean) on val/, with
+    # Polyblur and both unsharp masks tuned on tune/, the shipped teacher beside the fine-tuned one
+    # (USER_CKPT: best.json by default), and the shipped students. 256-px centre crops keep it under
+    # an hour on two cores.
+    "$TRAIN" evaluate --data "$DATA/val" --tune "$DATA/tune" --out "$WORK/eval-user" \
+        --teacher weights/teacher/teacher.json "$RUNS/$USER_RUN/${USER_CKPT:-best.json}" \
+        --students weights/kdsharp-fast.onnx weights/ablation/student_nokd.onnx \
+        --max-side 256 --threads 2 --no-speed
+    ;;
 students)
     "$TRAIN" export "$RUNS/$TEACHER_RUN/best.json" --out weights/teacher --teacher-files
     "$TRAIN" bank --teacher weights/teacher/teacher.json --out "$BANK" --samples 12000 --crop 128 --threads 2
@@ -130,7 +141,7 @@ export)
     cp "$RUNS/$TEACHER_RUN/curves.png" weights/card/teacher-curves.png
     ;;
 *)
-    echo "usage: $0 data|teacher|teacher-user|students|detail|select|evaluate|export" >&2
+    echo "usage: $0 data|teacher|teacher-user|evaluate-user|students|detail|select|evaluate|export" >&2
     exit 2
     ;;
 esac

@@ -57,5 +57,5 @@ def test_wheel_carries_weights_and_entry_points(tmp_path: Path) -> None:
         assert "kdsharp/weights/SHA256SUMS" in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
-    for script in ("kdsharp = kdsharp.cli:main", "kdsharp-train = kdsharp_train.cli:main", "kdsharp-cam = kdsharp_cam.cli:main"):
+    for script in ("kdsharp = kdsharp.cli:main", "kdsharp-train = kdsharp_train.launch:main", "kdsharp-cam = kdsharp_cam.launch:main"):
         assert script in text
