@@ -96,6 +96,19 @@ def find_pairs(root: Path, layout: str, blur_gamma: bool = False) -> list[tuple[
     return pairs
 
 
+def sharpness_score(arr: np.ndarray) -> float:
+    """How sharp an ``H×W×3`` uint8 photo's detail is: mean |Laplacian| over mean |gradient| of its luma.
+
+    Scale-free (brightness and contrast cancel): a soft or upscaled photo has gradients
+    but little curvature, so it scores low; noise scores high, so lossy sources are
+    shrunk first (``photo_sources``).
+    """
+    y = arr[::2, ::2].astype(np.float32).mean(axis=2) if max(arr.shape[:2]) > 1024 else arr.astype(np.float32).mean(axis=2)
+    lap = np.abs(4 * y[1:-1, 1:-1] - y[:-2, 1:-1] - y[2:, 1:-1] - y[1:-1, :-2] - y[1:-1, 2:]).mean()
+    grad = np.abs(np.diff(y, axis=0)).mean() + np.abs(np.diff(y, axis=1)).mean()
+    return float(lap / (grad + 1e-6))
+
+
 def texture_score(arr: np.ndarray) -> float:
     """Mean absolute luma gradient of an ``h×w×3`` uint8 crop, in 0–1 units."""
     y = arr.astype(np.float32).mean(axis=2) / 255.0
@@ -124,6 +137,9 @@ class DataConfig:
             scored case, ``clean`` left out).
         unpaired: optional folder of extra sharp-or-not images that only the
             teacher labels (KD terms); degraded like ``train``.
+        sharpness_weight: photos are drawn ∝ area × (sharpness ÷ median sharpness) to this
+            power (``sharpness_score``; 0 = by area alone, as before), so the sharpest sources
+            teach what sharp looks like more often than soft ones.
     """
 
     train: str = "data/photos/train"
@@ -137,6 +153,7 @@ class DataConfig:
     val_crop: int = 256
     val_degradations: tuple[str, ...] = SCORED
     unpaired: str = ""
+    sharpness_weight: float = 0.0
 
 
 class TrainSampler:
@@ -172,6 +189,9 @@ class TrainSampler:
         self.indices = [i for i in range(len(self.sharp)) if i not in small]
         # Bigger images are drawn more often, so every pixel has a similar chance.
         area = np.array([self.sharp[i].shape[0] * self.sharp[i].shape[1] for i in self.indices], float)
+        if cfg.sharpness_weight:
+            sharp = np.array([sharpness_score(self.sharp[i]) for i in self.indices])
+            area *= np.clip(sharp / np.median(sharp), 0.1, 10.0) ** cfg.sharpness_weight
         self.weights = area / area.sum()
 
     def _crop(self, rng: np.random.Generator, side: int) -> tuple[int, int, int]:

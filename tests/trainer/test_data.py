@@ -120,3 +120,18 @@ def test_val_set_is_fixed(tmp_path: Path) -> None:
     a, b = load_val_set(cfg), load_val_set(cfg)
     assert [n for n, _, _ in a] == ["gauss_s2.0", "webcam"] * 2
     assert all(x.shape == (1, 3, 64, 64) and (x == x2).all() for (_, x, _), (_, x2, _) in zip(a, b))
+
+
+def test_sharpness_weight_draws_sharp_photos_more_often(tmp_path: Path) -> None:
+    from kdsharp_train.datasets import sharpness_score
+    from PIL import ImageFilter
+
+    rng = np.random.default_rng(0)
+    sharp = Image.fromarray((rng.random((128, 128, 3)) * 255).astype(np.uint8)).resize((256, 256), Image.Resampling.NEAREST)
+    sharp.save(tmp_path / "a_sharp.png")
+    sharp.filter(ImageFilter.GaussianBlur(3)).save(tmp_path / "b_soft.png")
+    a, b = (sharpness_score(np.asarray(Image.open(tmp_path / n))) for n in ("a_sharp.png", "b_soft.png"))
+    assert a > 2 * b
+    plain = TrainSampler(DataConfig(train=str(tmp_path), crop=32, margin=0), DegradeConfig())
+    weighted = TrainSampler(DataConfig(train=str(tmp_path), crop=32, margin=0, sharpness_weight=1.0), DegradeConfig())
+    assert plain.weights[0] == 0.5 and weighted.weights[0] > 0.6
