@@ -187,14 +187,15 @@ def poisson_gaussian_noise(
         x: ``C×H×W`` 0–1.
         peak: photons at white (lower = noisier); the shot noise is ``Poisson(x·peak)/peak``.
         read_sigma: Gaussian read-noise σ in 0–1 units, per channel.
-        chroma_sigma: σ of colour noise added to the two chroma axes after a σ = 1 px blur,
-            the low-frequency colour speckle of small sensors and their demosaicing (RGB input only).
+        chroma_sigma: scale of the colour noise added to the two chroma axes, the low-frequency
+            colour speckle of small sensors and their demosaicing (RGB input only): white noise of
+            σ = 2·chroma_sigma blurred by a σ = 1 px Gaussian, which leaves σ ≈ 0.56·chroma_sigma.
     """
     shot = torch.from_numpy(rng.poisson(np.clip(x.numpy(), 0, 1) * peak).astype(np.float32) / peak)
     y = shot + read_sigma * torch.from_numpy(rng.standard_normal(x.shape).astype(np.float32))
     if chroma_sigma > 0 and x.shape[0] == 3:
         c = torch.from_numpy(rng.standard_normal((2, *x.shape[1:])).astype(np.float32))
-        c = gaussian_blur(c, 1.0) * (chroma_sigma * 2.0)  # the blur lowers σ about 2×: restore it
+        c = gaussian_blur(c, 1.0) * (chroma_sigma * 2.0)
         cb, cr = c[0], c[1]
         # BT.601 YCbCr → RGB of a pure chroma change: luma stays put.
         y = y + torch.stack([1.402 * cr, -0.344136 * cb - 0.714136 * cr, 1.772 * cb])

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 from kdsharp_train.checkpoint import load_checkpoint
-from kdsharp_train.config import DistillConfig, TrainConfig, config_from_dict, config_to_dict, replace_path
+from kdsharp_train.config import DistillConfig, OptimConfig, TrainConfig, config_from_dict, config_to_dict, replace_path
 from kdsharp_train.distill import DistillError
 from kdsharp_train.models import load_model
 from kdsharp_train.train import lr_at, train
@@ -175,3 +175,29 @@ def test_ddp_two_gloo_processes_match_one(tiny_config, tmp_path: Path) -> None:
     for k in ts:
         if k.startswith(("model.", "ema.")):
             assert torch.allclose(ts[k], td[k], atol=1e-5), k
+
+
+def test_init_starts_a_new_run_from_a_checkpoints_weights(tiny_config, tmp_path: Path) -> None:
+    from kdsharp_train.models import load_model
+
+    first = train(tiny_config(tmp_path / "a", steps=2, val_every=2))
+    start, _ = load_model(first)
+    # Zero steps of fine-tuning: the new run's weights are exactly the start's (EMA weights when present).
+    tuned = train(tiny_config(tmp_path / "b", steps=2, val_every=2, init=str(first), optim=OptimConfig(lr=0.0, min_lr=0.0, warmup=0)))
+    net, meta = load_model(tmp_path / "b" / "last.json", use_ema=False)
+    for (k, a), b in zip(start.state_dict().items(), net.state_dict().values()):
+        assert torch.equal(a, b), k
+    assert meta["config"]["init"] == str(first) and meta["step"] == 2
+
+
+def test_init_of_another_architecture_and_unknown_mix_are_one_line(tiny_config, tmp_path: Path, capsys) -> None:
+    from kdsharp_train.cli import main
+
+    teacher = train(tiny_config(tmp_path / "t", "teacher", "nafnet", steps=1, val_every=1))
+    cfg = tiny_config(tmp_path / "s", init=str(teacher))
+    with pytest.raises(ValueError, match="is not the run's"):
+        train(cfg)
+    capsys.readouterr()
+    assert main(["teacher", "--run-dir", str(tmp_path / "x"), "--degrade-mix", "bogus"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["kdsharp-train teacher: error: --degrade-mix must be one of classic, user, not 'bogus'"]
