@@ -295,6 +295,13 @@ def _report(
             f"| {s['name']} | " + " | ".join(f"{s['per'][d]['psnr']:.2f}" for d in degs)
             + f" | {s['mean']['psnr']:.2f} | {s['mean']['psnr'] - ref:+.2f} | {s['mean']['ssim']:.4f} | {s['mean']['msssim']:.4f} | {ms} | {gf} |"
         )
+    # The same PSNRs with a row per case, easier to read when the suite has many cases.
+    lines += ["", "PSNR (dB) per case, a row each (the last rows: the mean over every case but clean, and Δ vs USM):", "",
+              "| case | " + " | ".join(s["name"] for s in summary) + " |", "| --- | " + " | ".join("---:" for _ in summary) + " |"]
+    for d in degs:
+        lines.append(f"| {d} | " + " | ".join(f"{s['per'][d]['psnr']:.2f}" for s in summary) + " |")
+    lines.append("| **mean** | " + " | ".join(f"**{s['mean']['psnr']:.2f}**" for s in summary) + " |")
+    lines.append("| Δ vs USM | " + " | ".join(f"{s['mean']['psnr'] - ref:+.2f}" for s in summary) + " |")
     lines += ["", "Robustness (each method's worst case against the input; the goal is ≥ 0 on every case)"
               + (f" and `{CLEAN}` (a sharp photo in, PSNR against itself; the goal is ≥ 40 dB):" if CLEAN in degs else ":"), "",
               "| method | worst case | Δ vs input there | cases below input |" + (f" {CLEAN} PSNR |" if CLEAN in degs else ""),

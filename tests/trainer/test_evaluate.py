@@ -56,6 +56,7 @@ def test_evaluate_writes_table_crops_and_plot(tiny_config, photo_dirs, tmp_path:
     md = (out / "results.md").read_text()
     # clean is scored apart (not in the mean), and every row has its robustness line
     assert "| method | worst case | Δ vs input there | cases below input | clean PSNR |" in md
+    assert "| case | input | unsharp (tuned) | unsharp (one setting) | Polyblur (blind, one setting) | teacher: t/best.json |" in md
     res = json.loads((out / "results.json").read_text())
     for m in res["methods"]:
         per = m["per"]
