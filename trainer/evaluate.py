@@ -172,20 +172,17 @@ def evaluate(cfg: EvalConfig) -> Path:
     # and the one setting best over the whole suite (what a user who sets it once gets), both on tune/.
     usm: dict[str, UnsharpParams] = {}
     scores: dict[str, dict[UnsharpParams, float]] = {}
+    tune_pairs: dict[str, list[tuple[torch.Tensor, torch.Tensor]]] = {}
     for j, name in enumerate(cfg.degradations):
-        pairs = [(suite_degrade(s, name, seed=cfg.seed + 7919 * (i + 1) + j), s) for i, s in enumerate(tune)]
-        scores[name] = grid_scores(pairs)
+        tune_pairs[name] = [(suite_degrade(s, name, seed=cfg.seed + 7919 * (i + 1) + j), s) for i, s in enumerate(tune)]
+        scores[name] = grid_scores(tune_pairs[name])
         usm[name], _ = best_setting(scores[name])
     scored = [d for d in cfg.degradations if d != CLEAN] or list(cfg.degradations)
     one, _ = best_setting({prm: float(np.mean([scores[d][prm] for d in scored])) for prm in scores[scored[0]]})
-    # Polyblur: one setting for the whole suite (it is blind), on a few tuning photos.
+    # Polyblur: one setting for the whole suite (it is blind), on a few of the same tuning pairs.
     step = max(1, len(tune) // max(1, cfg.polyblur_images))
-    pb_pairs = [
-        (suite_degrade(s, name, seed=cfg.seed + 7919 * (i + 1) + j), s)
-        for j, name in enumerate(cfg.degradations) if name in scored
-        for i, s in enumerate(tune) if i % step == 0 and i // step < cfg.polyblur_images
-    ]
-    pb, _ = tune_polyblur(pb_pairs)
+    few = [i for i in range(len(tune)) if i % step == 0 and i // step < cfg.polyblur_images]
+    pb, _ = tune_polyblur([tune_pairs[name][i] for name in scored for i in few])
 
     current = {"deg": cfg.degradations[0]}
     methods = [
