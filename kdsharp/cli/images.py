@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from kdsharp.cli.metadata import Metadata
+from kdsharp.cli.metadata import TIFF_TEXT_TAGS, Metadata
 from kdsharp.cli.problems import FileProblem, describe_os_error
 
 #: Pillow format name -> the suffix used when a format is chosen by name.
@@ -43,8 +43,6 @@ READ_FORMATS: dict[str, str] = {"PNG": "PNG", "JPEG": "JPEG", "MPO": "JPEG", "TI
 
 #: TIFF compressions written back as they were; others (JPEG-in-TIFF, fax) become LZW.
 _TIFF_KEEP_COMPRESSION = ("raw", "tiff_lzw", "tiff_adobe_deflate", "tiff_deflate", "packbits")
-#: Textual TIFF tags carried over: description, make, model, software, date, artist, copyright.
-_TIFF_TEXT_TAGS = (270, 271, 272, 305, 306, 315, 33432)
 #: TIFF tags that describe the file's own pixel layout (size, strips, tiles, samples, palette, ICC) and never travel.
 _TIFF_LAYOUT_TAGS = (
     254,
@@ -205,7 +203,7 @@ def _source_metadata(im: Any, fmt: str, path: Path) -> Metadata:
     tiff_tags: dict[int, Any] = {}
     if im.format == "TIFF":
         tags = im.tag_v2
-        tiff_tags = {t: tags[t] for t in _TIFF_TEXT_TAGS if t in tags and isinstance(tags[t], str)}
+        tiff_tags = {t: tags[t] for t in TIFF_TEXT_TAGS if t in tags and isinstance(tags[t], str)}
     qtables, sampling = None, -1
     if fmt == "JPEG":
         from PIL import JpegImagePlugin

@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+#: Textual TIFF tags carried over: description, make, model, software, date, artist, copyright.
+TIFF_TEXT_TAGS = (270, 271, 272, 305, 306, 315, 33432)
+
 
 @dataclass(frozen=True)
 class Metadata:

@@ -17,12 +17,10 @@ from typing import Any
 import numpy as np
 
 from kdsharp.cli.deep_color import orient
-from kdsharp.cli.metadata import Metadata
+from kdsharp.cli.metadata import TIFF_TEXT_TAGS, Metadata
 from kdsharp.cli.problems import FileProblem
 
 _MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
-#: Textual TIFF tags carried over (as ``images`` does for Pillow's TIFFs).
-_TEXT_TAGS = (270, 271, 272, 305, 306, 315, 33432)
 #: tifffile compression names <-> the Pillow names ``Metadata.tiff_compression`` holds.
 _COMPRESSION = {"NONE": "raw", "LZW": "tiff_lzw", "ADOBE_DEFLATE": "tiff_adobe_deflate", "DEFLATE": "tiff_deflate", "PACKBITS": "packbits"}
 _WRITE_COMPRESSION = {"raw": None, "tiff_lzw": "lzw", "tiff_adobe_deflate": "zlib", "tiff_deflate": "zlib", "packbits": "packbits"}
@@ -94,7 +92,7 @@ def read(path: Path) -> tuple[np.ndarray, Metadata]:
     arr = orient(np.ascontiguousarray(arr), int(tags.get(274, 1) or 1))
     dpi = None
     if 282 in tags and 283 in tags:
-        per = 2.54 if tags.get(296) in (3, "CENTIMETER") or getattr(tags.get(296), "value", None) == 3 else 1.0
+        per = 2.54 if int(tags.get(296, 2)) == 3 else 1.0  # ResolutionUnit 3: centimetres
         try:
             dpi = (float(tags[282][0]) / float(tags[282][1]) * per, float(tags[283][0]) / float(tags[283][1]) * per)
         except (TypeError, ValueError, ZeroDivisionError, IndexError):
@@ -104,7 +102,7 @@ def read(path: Path) -> tuple[np.ndarray, Metadata]:
         icc_profile=bytes(icc) if icc else None,
         dpi=dpi,
         # tifffile's own shape description is not the user's: it is left behind.
-        tiff_tags={t: tags[t] for t in _TEXT_TAGS if isinstance(tags.get(t), str) and not tags[t].startswith('{"shape"')},
+        tiff_tags={t: tags[t] for t in TIFF_TEXT_TAGS if isinstance(tags.get(t), str) and not tags[t].startswith('{"shape"')},
         tiff_compression=compression,
     )
     return arr, metadata
@@ -120,7 +118,7 @@ def write(pixels: np.ndarray, path: Path, metadata: Metadata) -> None:
     channels = pixels.shape[2]
     data = pixels[:, :, 0] if channels == 1 else pixels
     extratags = []
-    for code in _TEXT_TAGS:
+    for code in TIFF_TEXT_TAGS:
         value = metadata.tiff_tags.get(code)
         if isinstance(value, str) and code not in (270, 305, 306):
             extratags.append((code, "s", 0, value, True))
