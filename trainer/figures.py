@@ -15,6 +15,8 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw, ImageFont
 
+from .train import rgb_to_luma
+
 #: The rows of the README's picture: one case of each family, and ``clean``.
 README_ROWS = ("gauss_s1.0", "motion_5", "area_cubic_2x", "jpeg420_q20", "h264_crf32", "chain_webcam", "clean")
 
@@ -24,7 +26,7 @@ def detail_window(img: torch.Tensor, side: int, stride: int = 16) -> tuple[float
 
     The score is the window's mean absolute luma gradient (horizontal plus vertical).
     """
-    y = img.mean(0).numpy() if img.shape[0] != 3 else (img * torch.tensor([0.299, 0.587, 0.114]).view(3, 1, 1)).sum(0).numpy()
+    y = (rgb_to_luma(img[None])[0, 0] if img.shape[0] == 3 else img.mean(0)).numpy()
     g = np.zeros_like(y)
     g[:, 1:] += np.abs(np.diff(y, axis=1))
     g[1:, :] += np.abs(np.diff(y, axis=0))
