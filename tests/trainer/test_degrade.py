@@ -149,8 +149,10 @@ def test_video_codec_round_trip_keeps_shape_and_is_seeded(codec: str, size: tupl
 
     x = torch.nn.functional.interpolate(torch.rand(1, size[0], 8, 8, generator=torch.Generator().manual_seed(0)), size=size[1:], mode="bilinear")[0]
     a = video_codec(x, 30, 1.5, codec, "cv2_cubic", np.random.default_rng(0))
-    b = video_codec(x, 30, 1.5, codec, "cv2_cubic", np.random.default_rng(0))
-    assert a.shape == x.shape and torch.equal(a, b)
+    assert a.shape == x.shape
+    # x264's mbtree made about one run in four differ (in some processes, not all): repeat.
+    for _ in range(12):
+        assert torch.equal(a, video_codec(x, 30, 1.5, codec, "cv2_cubic", np.random.default_rng(0)))
     assert psnr(a[None], x[None]) > 20
 
 
