@@ -6,6 +6,8 @@
 #   bash scripts/train_weights.sh teacher   # train (or resume) the teacher: hours
 #   bash scripts/train_weights.sh teacher-user  # fine-tune the shipped teacher on all photos and the users' mix
 #   bash scripts/train_weights.sh evaluate-user # both teachers and the shipped students on the whole new suite
+#   bash scripts/train_weights.sh bank-user # the shipped teacher's label bank (with each crop's degradation)
+#   bash scripts/train_weights.sh diagnose  # issue 15: the fast student blind and told the degradation
 #   bash scripts/train_weights.sh students  # teacher files, label bank, `fast` with KD (two ways) + its no-KD control
 #   bash scripts/train_weights.sh detail    # experiment, not shipped: students with the detail path
 #   bash scripts/train_weights.sh select    # compare the students on the tune photos (picks KD_RUN)
@@ -42,6 +44,10 @@ DATA=$WORK/data/photos
 USER_RUN=${USER_RUN:-teacher_user}
 USER_STEPS=${USER_STEPS:-12000}
 RUNS=$WORK/runs
+# Issue 15: the shipped teacher's label bank (stage bank-user) and the diagnostic's step budget.
+UBANK=$WORK/bank-teacher_user
+DIAG_STEPS=${DIAG_STEPS:-30000}
+FAST_JSON='{"channels":16,"convs":3,"stride":4,"in_channels":1}'
 STUDENT_STEPS=60000
 COMMON=(--arch fast --layout bank --train "$BANK" --val "$DATA/val" --steps "$STUDENT_STEPS"
         --val-every 2000 --crop 112 --batch 16 --seed 0 --threads 1 --no-progress)
@@ -110,6 +116,26 @@ students)
     "$TRAIN" bank --teacher weights/teacher/teacher.json --out "$BANK" --samples 12000 --crop 128 --threads 2
     three fast60k "${FAST_ARGS[@]}"
     ;;
+bank-user)
+    # Issue 15: the shipped teacher (issue 14's fine-tune) labels 12 000 crops of every training photo under
+    # the users' mix it learned; each crop keeps its degradation's four conditions (conditions.py).
+    "$TRAIN" bank --teacher weights/teacher/teacher.json --out "$UBANK" --samples 12000 --crop 128 --threads 2
+    ;;
+diagnose)
+    # Issue 15's diagnostic: today's `fast` architecture on the shipped teacher's bank (bank-user), ground
+    # truth alone, blind (diag_blind) and told each crop's true degradation as four constant input planes
+    # (diag_told), same steps, seed and bank; then both on the users' suite (the told one is given each
+    # case's conditions, as the tuned unsharp mask is given its setting).
+    DIAG=(--arch fast --layout bank --train "$UBANK" --val "$DATA/tune" --steps "$DIAG_STEPS" --val-every 10000
+          --crop 112 --batch 16 --seed 0 --threads 1 --no-progress)
+    "$TRAIN" student --run-dir "$RUNS/diag_blind" "${DIAG[@]}" --arch-args "$FAST_JSON" --resume &
+    blind=$!
+    "$TRAIN" student --run-dir "$RUNS/diag_told" "${DIAG[@]}" --arch-args "${FAST_JSON%\}},\"condition\":4}" --resume &
+    told=$!
+    wait "$blind" "$told"
+    "$TRAIN" evaluate --data "$DATA/val" --tune "$DATA/tune" --out "$WORK/eval-diagnose" \
+        --students "$RUNS/diag_blind/last.json" "$RUNS/diag_told/last.json" --max-side 256 --threads 2 --no-speed
+    ;;
 detail)
     three detail60k "${DETAIL_ARGS[@]}"
     ;;
@@ -141,7 +167,7 @@ export)
     cp "$RUNS/$TEACHER_RUN/curves.png" weights/card/teacher-curves.png
     ;;
 *)
-    echo "usage: $0 data|teacher|teacher-user|evaluate-user|students|detail|select|evaluate|export" >&2
+    echo "usage: $0 data|teacher|teacher-user|evaluate-user|bank-user|diagnose|students|detail|select|evaluate|export" >&2
     exit 2
     ;;
 esac

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .conditions import DegradationRecord
 from .degrade import DegradeConfig, random_degrade
 from .suite import SCORED, suite_degrade
 from .photos import IMAGE_SUFFIXES, load_rgb
@@ -209,8 +210,16 @@ class TrainSampler:
         p = np.asarray(scores) + self.cfg.texture_floor
         return best[int(rng.choice(len(best), p=p / p.sum()))]
 
-    def sample(self, batch: int, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    def sample(
+        self, batch: int, rng: np.random.Generator, records: list[DegradationRecord] | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Draw a batch.
+
+        Args:
+            batch: number of crops.
+            rng: the only source of randomness.
+            records: receives one ``DegradationRecord`` per crop (``folder`` layout; a paired
+                layout's degradation is unknown and records nothing).
 
         Returns:
             ``(degraded, sharp)``, both ``batch×3×crop×crop`` float32 in 0–1.
@@ -225,7 +234,10 @@ class TrainSampler:
             sharp = np.rot90(sharp[:, ::-1] if flip else sharp, k)
             s = _to_tensor(sharp)
             if blurry is None:
-                d = random_degrade(s, self.degrade_cfg, rng)[:, m : m + c, m : m + c]
+                record = DegradationRecord()
+                d = random_degrade(s, self.degrade_cfg, rng, record)[:, m : m + c, m : m + c]
+                if records is not None:
+                    records.append(record)
                 s = s[:, m : m + c, m : m + c]
             else:
                 d = _to_tensor(np.rot90(blurry[:, ::-1] if flip else blurry, k))

@@ -13,16 +13,18 @@ from __future__ import annotations
 
 import dataclasses
 import io
-from fractions import Fraction
 import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
+
+from .conditions import DegradationRecord
 
 
 def _filter(x: torch.Tensor, kernel: np.ndarray) -> torch.Tensor:
@@ -419,7 +421,11 @@ USER_MIX = DegradeConfig(
 DEGRADE_MIXES: dict[str, DegradeConfig] = {"classic": DegradeConfig(), "user": USER_MIX}
 
 
-def _codec_op(cfg: DegradeConfig, rng: np.random.Generator, p_jpeg: float, p_video: float) -> Callable[[torch.Tensor], torch.Tensor] | None:
+Op = tuple[Callable[[torch.Tensor], torch.Tensor], tuple[Any, ...]]
+
+
+def _codec_op(cfg: DegradeConfig, rng: np.random.Generator, p_jpeg: float, p_video: float) -> Op | None:
+    """A drawn codec as ``(function, record entry)``, or None."""
     u = rng.uniform
     if u() < p_video:
         crf = int(rng.integers(cfg.video_crf[0], cfg.video_crf[1] + 1))
@@ -427,12 +433,12 @@ def _codec_op(cfg: DegradeConfig, rng: np.random.Generator, p_jpeg: float, p_vid
         codec = "libx264" if u() < 0.7 else "libx265"
         up = UPSAMPLERS[int(rng.integers(len(UPSAMPLERS)))]
         seed = int(rng.integers(2**31))
-        return lambda t: video_codec(t, crf, sc, codec, up, np.random.default_rng(seed))
+        return (lambda t: video_codec(t, crf, sc, codec, up, np.random.default_rng(seed))), ("video", crf, sc)
     if u() < p_jpeg:
         q = int(rng.integers(cfg.jpeg_quality[0], cfg.jpeg_quality[1] + 1))
         sub = "4:2:0" if u() < 0.7 else "4:4:4"
         lib = "pil" if u() < 0.5 else "cv2"
-        return lambda t: jpeg(t, q, sub, lib)
+        return (lambda t: jpeg(t, q, sub, lib)), ("jpeg", q)
     return None
 
 
@@ -442,31 +448,50 @@ def _resample_kernels(rng: np.random.Generator) -> tuple[str, str]:
     return down, up
 
 
-def _chain(x: torch.Tensor, cfg: DegradeConfig, rng: np.random.Generator) -> torch.Tensor:
+def _chain(x: torch.Tensor, cfg: DegradeConfig, rng: np.random.Generator, record: DegradationRecord) -> torch.Tensor:
     """A webcam → encoder → display chain: optics, shrink, sensor noise, codec, enlarge."""
     u = rng.uniform
     h, w = x.shape[-2:]
     if u() < 0.7:
-        x = gaussian_blur(x, u(0.3, 1.5))
+        s = u(0.3, 1.5)
+        x = gaussian_blur(x, s)
+        record.add("gauss", s)
     if u() < 0.25:
-        x = motion_blur(x, u(2.0, 6.0), u(0.0, 180.0))
+        ln = u(2.0, 6.0)
+        x = motion_blur(x, ln, u(0.0, 180.0))
+        record.add("motion", ln)
     sc = u(*cfg.resample_scale)
     down, up = _resample_kernels(rng)
     small = resize_image(x, (max(8, round(h / sc)), max(8, round(w / sc))), down)
-    small = poisson_gaussian_noise(small, u(*cfg.poisson_peak), u(*cfg.poisson_read), u(*cfg.chroma_sigma), rng)
+    record.add("resize", sc)
+    peak, read = u(*cfg.poisson_peak), u(*cfg.poisson_read)
+    small = poisson_gaussian_noise(small, peak, read, u(*cfg.chroma_sigma), rng)
+    # The noise is added at the reduced size: enlarged back, its σ per output pixel is about 1/sc of it.
+    record.add("poisson", peak * sc * sc, read / sc)
     codec = _codec_op(cfg, rng, p_jpeg=0.6, p_video=0.4)
     if codec is not None and min(small.shape[-2:]) >= 16:
-        small = codec(small)
+        small = codec[0](small)
+        _record_codec(record, codec[1])
     return resize_image(small, (h, w), up)
 
 
-def random_degrade(x: torch.Tensor, cfg: DegradeConfig, rng: np.random.Generator) -> torch.Tensor:
+def _record_codec(record: DegradationRecord, entry: tuple[Any, ...]) -> None:
+    record.add(entry[0], entry[1])
+    if entry[0] == "video":
+        record.add("resize", entry[2])
+
+
+def random_degrade(
+    x: torch.Tensor, cfg: DegradeConfig, rng: np.random.Generator, record: DegradationRecord | None = None
+) -> torch.Tensor:
     """Apply the random pipeline to one image.
 
     Args:
         x: ``C×H×W`` float32, 0–1 (the sharp image).
         cfg: probabilities and ranges.
         rng: the only source of randomness.
+        record: receives the ops applied and their strengths (``conditions``); recording
+            draws nothing, so the image is the same with or without it.
 
     Returns:
         The degraded ``C×H×W`` float32 image, 0–1.
@@ -479,48 +504,53 @@ def random_degrade(x: torch.Tensor, cfg: DegradeConfig, rng: np.random.Generator
         if r < cfg.p_clean:
             return quantize(x) if cfg.quantize else x.clamp(0.0, 1.0)
         if r < cfg.p_clean + cfg.p_chain:
-            x = _chain(x, cfg, rng)
+            x = _chain(x, cfg, rng, record if record is not None else DegradationRecord())
             return quantize(x) if cfg.quantize else x.clamp(0.0, 1.0)
     for _ in range(100):
-        ops: list[Callable[[torch.Tensor], torch.Tensor]] = []
+        ops: list[Op] = []
         if u() < cfg.p_gauss:
             s = u(*cfg.gauss_sigma)
-            ops.append(lambda t, s=s: gaussian_blur(t, s))
+            ops.append(((lambda t, s=s: gaussian_blur(t, s)), ("gauss", s)))
         if cfg.p_aniso and u() < cfg.p_aniso:
             sx, sy, ang = u(*cfg.aniso_sigma), u(*cfg.aniso_sigma), u(0.0, 180.0)
-            ops.append(lambda t, sx=sx, sy=sy, ang=ang: anisotropic_blur(t, sx, sy, ang))
+            ops.append(((lambda t, sx=sx, sy=sy, ang=ang: anisotropic_blur(t, sx, sy, ang)), ("aniso", sx, sy)))
         if u() < cfg.p_defocus:
             r = u(*cfg.defocus_radius)
-            ops.append(lambda t, r=r: defocus_blur(t, r))
+            ops.append(((lambda t, r=r: defocus_blur(t, r)), ("defocus", r)))
         if u() < cfg.p_motion:
             ln, ang = u(*cfg.motion_length), u(0.0, 180.0)
-            ops.append(lambda t, ln=ln, ang=ang: motion_blur(t, ln, ang))
+            ops.append(((lambda t, ln=ln, ang=ang: motion_blur(t, ln, ang)), ("motion", ln)))
         if u() < cfg.p_down:
             sc = u(*cfg.down_scale)
             mode = "bicubic" if u() < 0.6 else "bilinear"
-            ops.append(lambda t, sc=sc, mode=mode: down_up(t, sc, mode))
+            ops.append(((lambda t, sc=sc, mode=mode: down_up(t, sc, mode)), ("resize", sc)))
         if cfg.p_resample and u() < cfg.p_resample:
             sc = u(*cfg.resample_scale)
             down, up = _resample_kernels(rng)
-            ops.append(lambda t, sc=sc, down=down, up=up: resample_down_up(t, sc, down, up))
+            ops.append(((lambda t, sc=sc, down=down, up=up: resample_down_up(t, sc, down, up)), ("resize", sc)))
         if u() < cfg.p_noise:
             ns, sh = u(*cfg.noise_sigma), u(*cfg.noise_shot)
-            ops.append(lambda t, ns=ns, sh=sh: add_noise(t, ns, sh, rng))
+            ops.append(((lambda t, ns=ns, sh=sh: add_noise(t, ns, sh, rng)), ("noise", ns, sh)))
         if cfg.p_poisson and u() < cfg.p_poisson:
             pk, rd, ch = u(*cfg.poisson_peak), u(*cfg.poisson_read), u(*cfg.chroma_sigma)
-            ops.append(lambda t, pk=pk, rd=rd, ch=ch: poisson_gaussian_noise(t, pk, rd, ch, rng))
+            ops.append(((lambda t, pk=pk, rd=rd, ch=ch: poisson_gaussian_noise(t, pk, rd, ch, rng)), ("poisson", pk, rd)))
+        codec: Op | None
         if cfg.p_video:
             codec = _codec_op(cfg, rng, cfg.p_jpeg, cfg.p_video)
         else:  # the original draw: JPEG from Pillow at 4:2:0
             q = int(rng.integers(cfg.jpeg_quality[0], cfg.jpeg_quality[1] + 1)) if u() < cfg.p_jpeg else 0
-            codec = (lambda t, q=q: jpeg(t, q)) if q else None
+            codec = ((lambda t, q=q: jpeg(t, q)), ("jpeg", q)) if q else None
         if len(ops) + (codec is not None) >= cfg.min_ops:
             break
     order = rng.permutation(len(ops))
     for i in order:
-        x = ops[i](x)
+        x = ops[i][0](x)
+        if record is not None:
+            record.add(*ops[i][1])
     if codec is not None:
-        x = codec(x)
+        x = codec[0](x)
+        if record is not None:
+            _record_codec(record, codec[1])
     return quantize(x) if cfg.quantize else x.clamp(0.0, 1.0)
 
 

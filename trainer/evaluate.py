@@ -33,6 +33,7 @@ import torch
 from kdsharp_train import atomic
 from PIL import Image
 
+from .conditions import suite_conditions, with_conditions
 from .datasets import DatasetError, _images_in, _read, _to_tensor
 from .figures import README_ROWS, CropGrid
 from .polyblur import PolyblurParams, polyblur, tune_polyblur
@@ -103,15 +104,29 @@ def _centre(arr: np.ndarray, side: int) -> np.ndarray:
     return arr[y : y + ch, x : x + cw]
 
 
-def _torch_runner(net: torch.nn.Module) -> Runner:
+def _torch_runner(net: torch.nn.Module, case: Callable[[], str] | None = None) -> Runner:
+    """Run a checkpoint as the core runs its ONNX export (a luma student's change goes to R, G and B).
+
+    ``case`` names the degradation being scored: a conditioned student (issue 15's
+    diagnostic) is told its true conditions, as the tuned unsharp mask is told its setting.
+    """
     luma = getattr(net, "in_channels", 3) == 1
+    told = getattr(net, "condition", 0)
+
+    @torch.no_grad()
+    def forward(x: torch.Tensor) -> torch.Tensor:
+        if not told:
+            return net(x)
+        if case is None:
+            raise ValueError("a conditioned student needs the case it is scored on")
+        return net(with_conditions(x, torch.tensor([suite_conditions(case())] * x.shape[0])))
 
     @torch.no_grad()
     def run(x: torch.Tensor) -> torch.Tensor:
         if luma:
             y = rgb_to_luma(x)
-            return (x + (net(y) - y)).clamp(0, 1)
-        return net(x).clamp(0, 1)
+            return (x + (forward(y) - y)).clamp(0, 1)
+        return forward(x).clamp(0, 1)
 
     return run
 
@@ -215,7 +230,9 @@ def evaluate(cfg: EvalConfig) -> Path:
                 m.ms_1080p = _time_ms(lambda: sh.sharpen(u8), 5)  # type: ignore[attr-defined]
         else:
             net, _ = load_model(path)
-            m = Method(label, _torch_runner(net), "torch checkpoint", gflops=gflops_1080p(net, 128))
+            if getattr(net, "condition", 0):
+                label += " (told the degradation)"
+            m = Method(label, _torch_runner(net, lambda: current["deg"]), "torch checkpoint", gflops=gflops_1080p(net, 128))
             if cfg.speed:
                 m.ms_1080p = _time_ms(lambda: m.run(frame), 1 if role == "teacher" else 3)
         methods.append(m)

@@ -303,11 +303,14 @@ def export_checkpoint(cfg: ExportConfig) -> list[str]:
         One human-readable line per written file (path, parity, size).
 
     Raises:
-        ExportError: fp32 parity above ``parity_tol``.
+        ExportError: fp32 parity above ``parity_tol``, or a conditioned student.
         CheckpointError: unreadable checkpoint.
     """
     net, meta = load_model(cfg.checkpoint, use_ema=cfg.use_ema)
     net = net.float().eval()
+    if getattr(net, "condition", 0):
+        raise ExportError(f"{cfg.checkpoint}: a conditioned student (issue 15's diagnostic) needs the true "
+                          "degradation as input, which no host has; it is not exported")
     channels = int(getattr(net, "in_channels", 3))
     multiple = int(net.size_multiple)
     out = Path(cfg.out)

@@ -10,7 +10,9 @@ the frozen teacher over them once and stores three tensors per crop:
 * ``degraded``: ``N×3×c×c`` uint8 (the degraded crop, quantised to 8 bit as
   real inputs are; the teacher labels exactly these pixels);
 * ``sharp``: ``N×3×c×c`` uint8 ground truth;
-* ``teacher``: ``N×3×c×c`` float16 teacher output, clamped to 0–1.
+* ``teacher``: ``N×3×c×c`` float16 teacher output, clamped to 0–1;
+* ``conditions``: ``N×4`` float32, the degradation each crop went through
+  (``conditions.CONDITION_NAMES``; banks built before issue 15 lack it).
 
 A bank is a folder of ``part-NNNN.safetensors`` files (``part_size`` crops each,
 each part seeded by ``seed`` and its index, written atomically) and
@@ -40,6 +42,7 @@ import torch
 from kdsharp_train import atomic
 from safetensors.torch import load_file, save_file
 
+from .conditions import DegradationRecord
 from .config import TrainConfig, config_from_dict
 from .degrade import DegradeConfig
 from .datasets import DatasetError, TrainSampler
@@ -94,13 +97,15 @@ def _quantize_u8(x: torch.Tensor) -> torch.Tensor:
 def _build_part(teacher: torch.nn.Module, sampler: TrainSampler, n: int, batch: int, seed: int) -> dict[str, torch.Tensor]:
     rng = np.random.default_rng(seed)
     degraded, sharp, soft = [], [], []
+    records: list[DegradationRecord] = []
     for start in range(0, n, batch):
-        x, y = sampler.sample(min(batch, n - start), rng)
+        x, y = sampler.sample(min(batch, n - start), rng, records)
         xq = _quantize_u8(x)
         degraded.append(xq)
         sharp.append(_quantize_u8(y))
         soft.append(teacher(xq.float() / 255.0).clamp(0, 1).to(torch.float16))
-    return {"degraded": torch.cat(degraded), "sharp": torch.cat(sharp), "teacher": torch.cat(soft)}
+    conditions = torch.tensor([r.vector() for r in records], dtype=torch.float32)
+    return {"degraded": torch.cat(degraded), "sharp": torch.cat(sharp), "teacher": torch.cat(soft), "conditions": conditions}
 
 
 def changed_degradations(base: DegradeConfig, changes: dict[str, Any]) -> DegradeConfig:
@@ -177,12 +182,14 @@ def build_bank(cfg: BankConfig, progress: bool = True) -> Path:
 
 @dataclass
 class LabelBank:
-    """A loaded bank: ``degraded``, ``sharp`` (uint8) and ``teacher`` (float16), all ``N×3×c×c``."""
+    """A loaded bank: ``degraded``, ``sharp`` (uint8) and ``teacher`` (float16), all ``N×3×c×c``,
+    and ``conditions`` (``N×4``; None for a bank built before they were kept)."""
 
     degraded: torch.Tensor
     sharp: torch.Tensor
     teacher: torch.Tensor
     manifest: dict[str, Any]
+    conditions: torch.Tensor | None = None
 
     @classmethod
     def load(cls, folder: str | Path) -> LabelBank:
@@ -198,24 +205,30 @@ class LabelBank:
         manifest = json.loads(bank_json.read_text())
         if manifest.get("format") != BANK_FORMAT:
             raise DatasetError(f"{bank_json}: not a {BANK_FORMAT} manifest")
-        chunks: dict[str, list[torch.Tensor]] = {"degraded": [], "sharp": [], "teacher": []}
+        chunks: dict[str, list[torch.Tensor]] = {"degraded": [], "sharp": [], "teacher": [], "conditions": []}
         for part in manifest["parts"]:
             path = folder / part["file"]
             if not path.exists() or _file_sha256(path) != part["sha256"]:
                 raise DatasetError(f"{path}: missing or altered bank part (sha256 mismatch)")
             tensors = load_file(str(path))
             for k in chunks:
-                chunks[k].append(tensors[k])
-        return cls(**{k: torch.cat(v) for k, v in chunks.items()}, manifest=manifest)
+                if k in tensors:
+                    chunks[k].append(tensors[k])
+        conditions = chunks.pop("conditions")
+        kept = torch.cat(conditions) if len(conditions) == len(manifest["parts"]) else None
+        return cls(**{k: torch.cat(v) for k, v in chunks.items()}, manifest=manifest, conditions=kept)
 
     def __len__(self) -> int:
         return int(self.degraded.shape[0])
 
-    def sample(self, batch: int, crop: int, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def sample(
+        self, batch: int, crop: int, rng: np.random.Generator
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None]:
         """Random sub-crops of random bank crops under one random flip and rotation each.
 
         Returns:
-            ``(degraded, sharp, teacher)``: ``batch×3×crop×crop`` float32 in 0–1.
+            ``(degraded, sharp, teacher, conditions)``: ``batch×3×crop×crop`` float32 in 0–1, and
+            the crops' ``batch×4`` conditions (None when the bank has none).
 
         Raises:
             DatasetError: ``crop`` is larger than the bank's crops.
@@ -237,4 +250,5 @@ class LabelBank:
             xs.append(views[0] / 255.0)
             ys.append(views[1] / 255.0)
             ts.append(views[2])
-        return torch.stack(xs), torch.stack(ys), torch.stack(ts)
+        conditions = None if self.conditions is None else self.conditions[torch.from_numpy(idx)]
+        return torch.stack(xs), torch.stack(ys), torch.stack(ts), conditions

@@ -96,7 +96,7 @@ def gflops_1080p(model: nn.Module, probe: int = 256) -> float:
     """
     from torch.utils.flop_counter import FlopCounterMode
 
-    c = getattr(model, "in_channels", 3)
+    c = getattr(model, "in_channels", 3) + getattr(model, "condition", 0)
     was = model.training
     model.eval()
     with torch.no_grad(), FlopCounterMode(display=False) as fc:

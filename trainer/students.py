@@ -91,6 +91,25 @@ def _detail_path(c: int, channels: int, r: int, k: int, size: int) -> tuple[nn.C
     return detail, gain
 
 
+def _linear_path(c: int, c_in: int, channels: int, r: int, linear: int) -> tuple[nn.Conv2d, nn.Conv2d]:
+    """``FastStudent``'s linear path: a bias-free stride-r head of kernel 3r and its per-block gate.
+
+    The first ``c·r²`` of its ``linear`` channels start as exact space-to-depth of the image
+    (channel ``(ch, i, j)`` reads pixel ``(i, j)`` of its block); any more start at zero.
+    """
+    if linear < c * r * r:
+        raise ValueError(f"linear must be at least in_channels × stride² = {c * r * r} (a lossless stem), not {linear}")
+    head = nn.Conv2d(c_in, linear, 3 * r, stride=r, padding=r, bias=False)
+    with torch.no_grad():
+        head.weight.zero_()
+        for o, (ch, i, j) in enumerate(itertools.product(range(c), range(r), range(r))):
+            head.weight[o, ch, r + i, r + j] = 1.0
+    gate = nn.Conv2d(channels, linear, 1)
+    nn.init.zeros_(gate.weight)
+    nn.init.zeros_(gate.bias)
+    return head, gate
+
+
 def _depth_to_space_weight(c: int, r: int, k: int) -> torch.Tensor:
     """ConvTranspose weight ``(c·k·r²)×c×r×r`` summing the ``k`` products of each pixel into place."""
     w = torch.zeros(c * k * r * r, c, r, r)
@@ -117,9 +136,21 @@ class FastStudent(_Student):
             of the input, each scaled by a gain the body predicts for that pixel; see
             ``_detail_path`` for how this stays at low resolution.
         detail_kernel: side of the detail filters at the start (odd, ≤ stride + 1).
+        linear: channels of a linear path beside the ReLU body (0 = none): a second stride-r
+            head without ReLU, started as exact space-to-depth (each channel one pixel of the
+            r×r block, so nothing is lost), scaled per block by gains the body predicts
+            (``1 + gate(body)``, the gate starting at zero) and fed to the tail with the body.
+            The ReLU body alone cannot pass a block's detail through (16 ReLU channels cannot
+            even form a fixed 16-pixel linear filter); this path can form any linear filter
+            of radius ≤ r up to 2r, and the gains make it adapt per block: kernel prediction
+            at 1/r resolution, whose only full-resolution work is the tail's.
+        condition: extra constant input planes after the image: the true degradation
+            (``conditions.CONDITION_NAMES``) for issue 15's diagnostic, a student told what
+            happened to its input. 0 (every shipped student) = blind.
 
     Shape:
-        ``N×in_channels×H×W`` → same; H, W multiples of ``stride`` for ``forward_aligned``.
+        ``N×(in_channels + condition)×H×W`` → ``N×in_channels×H×W``; H, W multiples of ``stride``
+        for ``forward_aligned``.
     """
 
     architecture = "fast"
@@ -132,45 +163,61 @@ class FastStudent(_Student):
         in_channels: int = 3,
         detail: int = 0,
         detail_kernel: int = 5,
+        condition: int = 0,
+        linear: int = 0,
     ) -> None:
         super().__init__()
         for name, value, lowest in (("channels", channels, 1), ("convs", convs, 0), ("stride", stride, 1),
                                     ("in_channels", in_channels, 1), ("detail", detail, 0),
-                                    ("detail_kernel", detail_kernel, 0)):
+                                    ("detail_kernel", detail_kernel, 0), ("condition", condition, 0),
+                                    ("linear", linear, 0)):
             if isinstance(value, bool) or not isinstance(value, int) or value < lowest:
                 raise ValueError(f"{name} must be a whole number >= {lowest}, not {value!r}")
         self.arch_args = {"channels": channels, "convs": convs, "stride": stride, "in_channels": in_channels}
         if detail:
             self.arch_args |= {"detail": detail, "detail_kernel": detail_kernel}
+        if condition:
+            self.arch_args["condition"] = condition
+        if linear:
+            self.arch_args["linear"] = linear
         self.in_channels = in_channels
+        self.condition = condition
         r = stride
-        self.head = nn.Conv2d(in_channels, channels, 3 * r, stride=r, padding=r)
+        self.head = nn.Conv2d(in_channels + condition, channels, 3 * r, stride=r, padding=r)
         self.body = nn.ModuleList(nn.Conv2d(channels, channels, 3, padding=1) for _ in range(convs))
         self.size_multiple = r
         self.receptive_radius = (convs + 2) * r
         self.detail: nn.Conv2d | None = None
+        self.linear: nn.Conv2d | None = None
         tail_in = channels
+        if linear:
+            self.linear, self.gate = _linear_path(in_channels, in_channels + condition, channels, r, linear)
+            tail_in += linear
         if detail:
             self.detail, self.gain = _detail_path(in_channels, channels, r, detail, detail_kernel)
             tail_in += self.gain.out_channels
         self.tail = nn.ConvTranspose2d(tail_in, in_channels, r, stride=r)
-        nn.init.zeros_(self.tail.weight[:channels])
+        nn.init.zeros_(self.tail.weight[: channels + linear])
         nn.init.zeros_(self.tail.bias)
         if detail:
             with torch.no_grad():  # the detail channels start as a plain depth-to-space
-                self.tail.weight[channels:] = _depth_to_space_weight(in_channels, r, detail)
+                self.tail.weight[channels + linear :] = _depth_to_space_weight(in_channels, r, detail)
         self.stage_channels = {"head": channels, "body": channels}
 
     def forward_aligned(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Aligned forward: ``N×C×H×W`` (H, W multiples of stride) → output, features at 1/stride."""
         y = F.relu(self.head(x))
+        image = x[:, : self.in_channels] if self.condition else x
         feats = {"head": y}
         for conv in self.body:
             y = F.relu(conv(y))
         feats["body"] = y
+        parts = [y]
+        if self.linear is not None:
+            parts.append(self.linear(x) * (1.0 + self.gate(y)))
         if self.detail is not None:
-            y = torch.cat([y, self.gain(y) * self.detail(x)], 1)
-        return x + self.tail(y), feats
+            parts.append(self.gain(y) * self.detail(image))
+        return image + self.tail(torch.cat(parts, 1) if len(parts) > 1 else y), feats
 
 
 class LocalChannelAttention(nn.Module):

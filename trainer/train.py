@@ -44,6 +44,7 @@ from .checkpoint import (
     save_checkpoint,
     subdict,
 )
+from .conditions import DegradationRecord, suite_conditions, with_conditions
 from .config import TrainConfig, config_from_dict, config_to_dict
 from .datasets import TrainSampler, load_val_set
 from .degrade import seed_everything
@@ -87,14 +88,17 @@ class Trainable(nn.Module):
         return out, feats, adapted
 
 
-BatchSource = Callable[[int, np.random.Generator], tuple[torch.Tensor, torch.Tensor, "torch.Tensor | None"]]
+BatchSource = Callable[
+    [int, np.random.Generator], tuple[torch.Tensor, torch.Tensor, "torch.Tensor | None", "torch.Tensor | None"]
+]
 
 
 def batch_source(cfg: TrainConfig) -> BatchSource:
-    """What draws the training batches: ``(degraded, sharp, teacher outputs or None)``.
+    """What draws the training batches: ``(degraded, sharp, teacher outputs or None, conditions or None)``.
 
-    The ``bank`` layout reads a ``label_bank`` (which carries teacher outputs);
-    the other layouts degrade photos or read pairs through ``TrainSampler``.
+    The ``bank`` layout reads a ``label_bank`` (which carries teacher outputs and, when
+    built since issue 15, each crop's degradation conditions); the ``folder`` layout
+    degrades photos through ``TrainSampler`` and records the conditions as it goes.
     """
     if cfg.data.layout == "bank":
         from .label_bank import LabelBank
@@ -102,7 +106,13 @@ def batch_source(cfg: TrainConfig) -> BatchSource:
         bank = LabelBank.load(cfg.data.train)
         return lambda n, rng: bank.sample(n, cfg.data.crop, rng)
     sampler = TrainSampler(cfg.data, cfg.degrade)
-    return lambda n, rng: (*sampler.sample(n, rng), None)
+
+    def draw(n: int, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor, None, torch.Tensor | None]:
+        records: list[DegradationRecord] = []
+        x, y = sampler.sample(n, rng, records)
+        return x, y, None, torch.tensor([r.vector() for r in records]) if len(records) == n else None
+
+    return draw
 
 
 def _dist_setup() -> tuple[int, int]:
@@ -125,11 +135,14 @@ def validate(net: nn.Module, val: list[tuple[str, torch.Tensor, torch.Tensor]], 
     was = net.training
     net.eval()
     luma = getattr(net, "in_channels", 3) == 1
+    told = getattr(net, "condition", 0)
     ps, ss, per = [], [], {}
     for name, x, y in val:
         x, y = x.to(device), y.to(device)
         if luma:
             x, y = rgb_to_luma(x), rgb_to_luma(y)
+        if told:  # a conditioned student is told the case's true degradation
+            x = with_conditions(x, torch.tensor([suite_conditions(name)] * x.shape[0], device=device))
         out = net(x).float().clamp(0, 1)
         p = psnr(out, y)
         ps.append(p)
@@ -225,6 +238,7 @@ def train(cfg: TrainConfig, resume: bool = False, stop_after: int | None = None)
             raise ValueError(f"init {cfg.init}: its architecture {arch_of(start, cfg.model.kind)} is not the run's")
         net.load_state_dict(start.state_dict())
     luma = getattr(net, "in_channels", 3) == 1
+    told = getattr(net, "condition", 0)
     distiller = None
     adapters = None
     if cfg.distill.active() or cfg.distill.adversarial or cfg.distill.output:
@@ -325,7 +339,7 @@ def train(cfg: TrainConfig, resume: bool = False, stop_after: int | None = None)
         t0, c0 = time.monotonic(), time.process_time()
         for g in opt.param_groups:
             g["lr"] = lr_at(step, cfg)
-        x, y, soft = draw(cfg.batch, rng)
+        x, y, soft, conditions = draw(cfg.batch, rng)
         xu = extra.sample(n_extra, rng)[0] if n_extra else None
         x, y = x[rank * per : (rank + 1) * per].to(device), y[rank * per : (rank + 1) * per].to(device)
         if soft is not None:
@@ -334,7 +348,13 @@ def train(cfg: TrainConfig, resume: bool = False, stop_after: int | None = None)
             ku = n_extra // world if n_extra >= world else n_extra
             xu = xu[rank * ku : (rank + 1) * ku].to(device) if n_extra >= world else xu.to(device)
         xin_rgb = x if xu is None else torch.cat([x, xu])
-        xin = (rgb_to_luma(xin_rgb) if luma else xin_rgb).contiguous(memory_format=memory_format)
+        xin = rgb_to_luma(xin_rgb) if luma else xin_rgb
+        if told:
+            if conditions is None or xu is not None:
+                raise ValueError("a conditioned student needs each crop's degradation (folder layout or a bank "
+                                 "built since issue 15) and no unpaired inputs")
+            xin = with_conditions(xin, conditions[rank * per : (rank + 1) * per].to(device))
+        xin = xin.contiguous(memory_format=memory_format)
         yt = rgb_to_luma(y) if luma else y
         with torch.autocast(device.type, dtype=autocast_dtype, enabled=amp or bf16):
             out, feats, adapted = model(xin)

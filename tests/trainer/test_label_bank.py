@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 from kdsharp_train.cli import main
-from kdsharp_train.config import DistillConfig
+from kdsharp_train.config import DistillConfig, replace_path
 from kdsharp_train.datasets import DataConfig, DatasetError
 from kdsharp_train.degrade import DegradeConfig, gaussian_blur
 from kdsharp_train.distill import DistillError, Distiller
@@ -18,7 +19,7 @@ from kdsharp_train.label_bank import BankConfig, LabelBank, build_bank
 from kdsharp_train.losses import LOSSES
 from kdsharp_train.models import build_model, load_model
 from kdsharp_train.train import rgb_to_luma, train
-from safetensors.torch import load_file
+from safetensors.torch import load_file, save_file
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +49,32 @@ def test_bank_holds_the_teachers_outputs_of_its_quantised_inputs(bank_dir: Path,
     tensors = Path(teacher_ckpt).with_name(meta["tensors"])
     assert manifest["teacher_sha256"] == meta["tensors_sha256"] and tensors.exists()
     assert manifest["teacher_step"] == meta["step"] and manifest["samples"] == 8
+    # Each crop keeps its degradation's four conditions; a sample carries those of its crops.
+    assert bank.conditions is not None and bank.conditions.shape == (8, 4) and (bank.conditions >= 0).all()
+    assert bank.conditions.abs().sum() > 0
+    x, _, _, c = bank.sample(5, 16, np.random.default_rng(1))
+    assert c is not None and c.shape == (5, 4)
+
+
+def test_a_bank_without_conditions_loads_and_trains_a_blind_student_only(bank_dir: Path, tiny_config, photo_dirs, tmp_path: Path) -> None:
+    for f in bank_dir.iterdir():
+        if f.suffix == ".safetensors":
+            t = load_file(str(f))
+            t.pop("conditions")
+            save_file(t, str(tmp_path / f.name))
+        else:
+            (tmp_path / f.name).write_bytes(f.read_bytes())
+    manifest = json.loads((tmp_path / "bank.json").read_text())
+    for part in manifest["parts"]:
+        part["sha256"] = hashlib.sha256((tmp_path / part["file"]).read_bytes()).hexdigest()
+    (tmp_path / "bank.json").write_text(json.dumps(manifest))
+    assert LabelBank.load(tmp_path).conditions is None
+    data = DataConfig(train=str(tmp_path), val=str(photo_dirs[1]), layout="bank", crop=16, val_crop=16,
+                      val_degradations=("gauss_s1.0",))
+    cfg = tiny_config(tmp_path / "run", steps=1, data=data)
+    cfg = replace_path(cfg, "model.args", {"channels": 4, "convs": 1, "in_channels": 1, "condition": 4})
+    with pytest.raises(ValueError, match="needs each crop's degradation"):
+        train(cfg)
 
 
 def test_an_interrupted_build_resumes_to_the_same_bank(bank_dir: Path, teacher_ckpt: Path, photo_dirs, tmp_path: Path) -> None:
@@ -81,7 +108,7 @@ def test_samples_apply_one_crop_flip_and_rotation_to_all_three() -> None:
     base = torch.arange(2 * 3 * 8 * 8, dtype=torch.float32).reshape(2, 3, 8, 8) % 251
     bank = LabelBank(degraded=base.to(torch.uint8), sharp=base.to(torch.uint8),
                      teacher=(base / 255.0).to(torch.float16), manifest={})
-    x, y, t = bank.sample(16, 5, np.random.default_rng(0))
+    x, y, t, c = bank.sample(16, 5, np.random.default_rng(0))
     assert x.shape == (16, 3, 5, 5) and x.dtype == torch.float32
     assert torch.equal(x, y) and torch.allclose(x, t, atol=1e-3)
     assert len({tuple(v.flatten()[:4].tolist()) for v in x}) > 4  # crops really vary
