@@ -118,3 +118,34 @@ def pad(image: np.ndarray, layout: Layout) -> np.ndarray:
         # numpy's reflect needs two pixels to mirror; a single row/column repeats.
         return np.pad(image, widths, mode="symmetric")
     return np.pad(image, widths, mode="reflect")
+
+
+def reflect_in_place(plane: np.ndarray, layout: Layout, height: int, width: int) -> None:
+    """Fill the borders of a padded ``plane`` whose content sits at ``(margin, margin)``, as ``pad`` would.
+
+    The content (``height × width``) is already in place; the borders get the same
+    values ``pad`` gives the content, without copying the content again. Content too
+    small to mirror by slicing (narrower than a border, or one pixel wide) falls back
+    to ``pad``.
+    """
+    m = layout.margin
+    top, bottom = m, layout.padded_height - height - m
+    left, right = m, layout.padded_width - width - m
+    if min(height, width) < 2 or max(top, bottom) > height - 1 or max(left, right) > width - 1:
+        plane[...] = pad(np.ascontiguousarray(plane[m : m + height, m : m + width]), layout)
+        return
+    cols = slice(m, m + width)
+    last = m + height - 1
+    if top:
+        dst = np.arange(top)
+        plane[dst, cols] = plane[2 * top - dst, cols]
+    if bottom:
+        dst = np.arange(last + 1, last + 1 + bottom)
+        plane[dst, cols] = plane[2 * last - dst, cols]
+    last = m + width - 1
+    if left:
+        dst = np.arange(left)
+        plane[:, dst] = plane[:, 2 * left - dst]
+    if right:
+        dst = np.arange(last + 1, last + 1 + right)
+        plane[:, dst] = plane[:, 2 * last - dst]

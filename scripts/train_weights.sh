@@ -46,7 +46,7 @@ USER_STEPS=${USER_STEPS:-12000}
 RUNS=$WORK/runs
 # Issue 15: the shipped teacher's label bank (stage bank-user) and the diagnostic's step budget.
 UBANK=$WORK/bank-teacher_user
-DIAG_STEPS=${DIAG_STEPS:-30000}
+DIAG_STEPS=${DIAG_STEPS:-20000}
 FAST_JSON='{"channels":16,"convs":3,"stride":4,"in_channels":1}'
 STUDENT_STEPS=60000
 COMMON=(--arch fast --layout bank --train "$BANK" --val "$DATA/val" --steps "$STUDENT_STEPS"
@@ -124,8 +124,8 @@ bank-user)
 diagnose)
     # Issue 15's diagnostic: today's `fast` architecture on the shipped teacher's bank (bank-user), ground
     # truth alone, blind (diag_blind) and told each crop's true degradation as four constant input planes
-    # (diag_told), same steps, seed and bank; then both on the users' suite (the told one is given each
-    # case's conditions, as the tuned unsharp mask is given its setting).
+    # (diag_told), same steps, seed and bank. Stage evaluate-15 scores both on the users' suite (the told
+    # one is given each case's conditions, as the tuned unsharp mask is given its setting).
     DIAG=(--arch fast --layout bank --train "$UBANK" --val "$DATA/tune" --steps "$DIAG_STEPS" --val-every 10000
           --crop 112 --batch 16 --seed 0 --threads 1 --no-progress)
     "$TRAIN" student --run-dir "$RUNS/diag_blind" "${DIAG[@]}" --arch-args "$FAST_JSON" --resume &
@@ -133,8 +133,6 @@ diagnose)
     "$TRAIN" student --run-dir "$RUNS/diag_told" "${DIAG[@]}" --arch-args "${FAST_JSON%\}},\"condition\":4}" --resume &
     told=$!
     wait "$blind" "$told"
-    "$TRAIN" evaluate --data "$DATA/val" --tune "$DATA/tune" --out "$WORK/eval-diagnose" \
-        --students "$RUNS/diag_blind/last.json" "$RUNS/diag_told/last.json" --max-side 256 --threads 2 --no-speed
     ;;
 detail)
     three detail60k "${DETAIL_ARGS[@]}"

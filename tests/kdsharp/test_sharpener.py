@@ -397,3 +397,17 @@ def test_luma_on_integer_rgb_matches_float_path(tiny_luma_model: Path, dtype: ty
     got = s.sharpen(img, strength=strength)
     assert np.abs(got.astype(np.float64) - expected).max() <= 1
     assert (got != img).any()
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (3, 5), (1, 40), (203, 317)])
+@pytest.mark.parametrize("tile", [0, 64])
+def test_luma_on_integer_rgb_tiled_equals_the_float_path_at_any_size(tiny_luma_model: Path, shape: tuple[int, int], tile: int) -> None:
+    # The integer-RGB path builds the padded luma in place and adds the change only where kept.
+    img = random_image((*shape, 3), np.uint8, seed=4)
+    s = Sharpener(tiny_luma_model, config=RuntimeConfig(threads=1, tile=tile, conversion_threads=2))
+    whole = Sharpener(tiny_luma_model, config=RuntimeConfig(threads=1, tile=0)).sharpen(img, strength=1.3)
+    as_float = s.sharpen(img.astype(np.float32) / np.float32(255), strength=1.3)
+    expected = np.floor(as_float.astype(np.float64) * 255 + 0.5)
+    got = s.sharpen(img, strength=1.3)
+    assert np.abs(got.astype(np.float64) - expected).max() <= 1
+    np.testing.assert_array_equal(got, whole)

@@ -42,3 +42,14 @@ def test_pad_reflects_and_handles_single_pixels() -> None:
 def test_tile_smaller_than_context_is_refused() -> None:
     with pytest.raises(ValueError):
         tiling.axis_spans(500, 16, 532, 35, 16, 4)
+
+
+@pytest.mark.parametrize(("h", "w", "overlap", "multiple"), [(57, 83, 20, 4), (5, 7, 2, 4), (1, 9, 4, 4), (3, 3, 8, 4), (100, 40, 16, 16), (17, 18, 16, 1)])
+def test_reflect_in_place_equals_pad(h: int, w: int, overlap: int, multiple: int) -> None:
+    layout = tiling.plan(h, w, tile=0, overlap=overlap, multiple=multiple)
+    content = np.random.default_rng(h * w).random((h, w)).astype(np.float32)
+    plane = np.full((layout.padded_height, layout.padded_width), np.nan, np.float32)
+    m = layout.margin
+    plane[m : m + h, m : m + w] = content
+    tiling.reflect_in_place(plane, layout, h, w)
+    np.testing.assert_array_equal(plane, tiling.pad(content, layout))
