@@ -141,6 +141,15 @@ class TestTiling:
         tiled = Sharpener(tiny_model, config=RuntimeConfig(tile=64)).sharpen(img, strength=1.7)
         np.testing.assert_allclose(whole, tiled, atol=1e-5)
 
+    def test_overlap_beyond_the_reflect_margin_stays_seamless(self, tiny_model: Path) -> None:
+        # A wide-context model (overlap 48 > MAX_BORDER 32): the margin stops at 32, tiles still match.
+        img = smooth_image(203, 317)
+        whole = Sharpener(tiny_model, config=RuntimeConfig(tile=0, overlap=48, threads=1))
+        tiled = Sharpener(tiny_model, config=RuntimeConfig(tile=160, overlap=48, threads=1))
+        np.testing.assert_array_equal(whole.sharpen(img), tiled.sharpen(img))
+        luma = smooth_image(203, 317).astype(np.float32) / 255
+        np.testing.assert_array_equal(whole.sharpen(luma, strength=1.5), tiled.sharpen(luma, strength=1.5))
+
     def test_too_small_overlap_shows_seams(self, tiny_model: Path) -> None:
         # The check above can fail: without enough context the tiles differ.
         img = smooth_image(203, 317)

@@ -9,11 +9,14 @@ from kdsharp import tiling
 
 
 @pytest.mark.parametrize("h, w", [(1, 1), (3, 1000), (1080, 1920), (517, 263)])
-@pytest.mark.parametrize("tile, overlap, multiple", [(0, 8, 4), (64, 8, 4), (256, 16, 8), (100, 10, 4)])
+@pytest.mark.parametrize("tile, overlap, multiple", [(0, 8, 4), (64, 8, 4), (256, 16, 8), (100, 10, 4), (600, 213, 16), (0, 213, 16)])
 def test_spans_cover_content_once_and_align(h: int, w: int, tile: int, overlap: int, multiple: int) -> None:
     layout = tiling.plan(h, w, tile=tile, overlap=overlap, multiple=multiple)
     assert layout.padded_height % multiple == 0 and layout.padded_width % multiple == 0
-    assert layout.margin % multiple == 0 and layout.margin >= overlap
+    # The reflect margin is the overlap, up to MAX_BORDER: a 213-px context does not pad a photo by 213 px.
+    assert layout.margin % multiple == 0 and layout.margin >= min(overlap, tiling.MAX_BORDER)
+    assert layout.margin <= tiling.round_up(max(overlap, tiling.MAX_BORDER), multiple)
+    context = tiling.round_up(overlap, multiple)
     for spans, size, padded in ((layout.rows, h, layout.padded_height), (layout.cols, w, layout.padded_width)):
         kept = [(s.keep_start, s.keep_stop) for s in spans]
         assert kept[0][0] == layout.margin and kept[-1][1] == layout.margin + size
@@ -24,8 +27,8 @@ def test_spans_cover_content_once_and_align(h: int, w: int, tile: int, overlap: 
             if tile:
                 assert s.stop - s.start <= max(tile, padded if padded <= tile else tile)
             # Context on the inner sides is at least the overlap.
-            assert s.start == 0 or s.keep_start - s.start >= layout.margin
-            assert s.stop == padded or s.stop - s.keep_stop >= layout.margin
+            assert s.start == 0 or s.keep_start - s.start >= context
+            assert s.stop == padded or s.stop - s.keep_stop >= context
 
 
 def test_pad_reflects_and_handles_single_pixels() -> None:
