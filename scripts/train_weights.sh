@@ -8,6 +8,8 @@
 #   bash scripts/train_weights.sh evaluate-user # both teachers and the shipped students on the whole new suite
 #   bash scripts/train_weights.sh bank-user # the shipped teacher's label bank (with each crop's degradation)
 #   bash scripts/train_weights.sh diagnose  # issue 15: the fast student blind and told the degradation
+#   bash scripts/train_weights.sh realtime  # issue 15: the redesigned real-time student, KD two ways + control
+#   bash scripts/train_weights.sh quality   # issue 16: the quality rung + its control
 #   bash scripts/train_weights.sh students  # teacher files, label bank, `fast` with KD (two ways) + its no-KD control
 #   bash scripts/train_weights.sh detail    # experiment, not shipped: students with the detail path
 #   bash scripts/train_weights.sh select    # compare the students on the tune photos (picks KD_RUN)
@@ -48,6 +50,10 @@ RUNS=$WORK/runs
 UBANK=$WORK/bank-teacher_user
 DIAG_STEPS=${DIAG_STEPS:-20000}
 FAST_JSON='{"channels":16,"convs":3,"stride":4,"in_channels":1}'
+# The redesigned real-time student (issue 15) and the `quality` rung (issue 16); see the model card.
+RT_JSON=${RT_JSON:-'{"channels":16,"convs":3,"stride":4,"in_channels":1,"linear":16}'}
+Q_JSON=${Q_JSON:-'{"channels":48,"convs":6,"stride":4,"in_channels":1,"linear":16}'}
+QUALITY_STEPS=${QUALITY_STEPS:-15000}
 STUDENT_STEPS=60000
 COMMON=(--arch fast --layout bank --train "$BANK" --val "$DATA/val" --steps "$STUDENT_STEPS"
         --val-every 2000 --crop 112 --batch 16 --seed 0 --threads 1 --no-progress)
@@ -134,6 +140,26 @@ diagnose)
     told=$!
     wait "$blind" "$told"
     ;;
+realtime)
+    # Issue 15: the redesigned real-time student (FastStudent with the linear path, RT_JSON) on the shipped
+    # teacher's bank, three ways side by side as `students` trains `fast`: rt60k (teacher term + ground
+    # truth), rt60k_kdonly (teacher term alone) and rt60k_nokd (the same-budget control).
+    RT=(--arch fast --layout bank --train "$UBANK" --val "$DATA/tune" --steps "$STUDENT_STEPS" --val-every 10000
+        --crop 112 --batch 16 --seed 0 --threads 1 --no-progress --arch-args "$RT_JSON")
+    S=""
+    three rt60k "${RT[@]}"
+    ;;
+quality)
+    # Issue 16: the `quality` rung, a wider and deeper FastStudent (Q_JSON), same bank, QUALITY_STEPS steps,
+    # distilled (q_kd: teacher term + ground truth) beside its same-budget control (q_nokd).
+    Q=(--arch fast --layout bank --train "$UBANK" --val "$DATA/tune" --steps "$QUALITY_STEPS" --val-every 5000
+       --crop 112 --batch 16 --seed 0 --threads 1 --no-progress --arch-args "$Q_JSON")
+    "$TRAIN" student --run-dir "$RUNS/q_kd" "${Q[@]}" --set distill.output=1.0 --resume &
+    kd=$!
+    "$TRAIN" student --run-dir "$RUNS/q_nokd" "${Q[@]}" --resume &
+    nokd=$!
+    wait "$kd" "$nokd"
+    ;;
 detail)
     three detail60k "${DETAIL_ARGS[@]}"
     ;;
@@ -165,7 +191,7 @@ export)
     cp "$RUNS/$TEACHER_RUN/curves.png" weights/card/teacher-curves.png
     ;;
 *)
-    echo "usage: $0 data|teacher|teacher-user|evaluate-user|bank-user|diagnose|students|detail|select|evaluate|export" >&2
+    echo "usage: $0 data|teacher|teacher-user|evaluate-user|bank-user|diagnose|realtime|quality|students|detail|select|evaluate|export" >&2
     exit 2
     ;;
 esac
