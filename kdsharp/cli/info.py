@@ -1,4 +1,5 @@
-"""``kdsharp info``: versions, execution providers (available and really chosen) and model metadata."""
+"""``kdsharp info``: versions, execution providers (available and really chosen), every rung of the
+ladder with its measured speed here, and the metadata of the model the options name."""
 
 from __future__ import annotations
 
@@ -60,6 +61,7 @@ def gather(args: argparse.Namespace) -> tuple[dict[str, Any], KdsharpError | Non
     report: dict[str, Any] = {"versions": versions()}
     report["providers_available"] = list(import_ort().get_available_providers())
     report["providers_requested"] = list(args.providers)
+    report["ladder"] = ladder_speeds(args)
     try:
         sharpener = runtime.load_sharpener(args)
     except KdsharpError as exc:
@@ -80,6 +82,41 @@ def gather(args: argparse.Namespace) -> tuple[dict[str, Any], KdsharpError | Non
         "metrics": dict(model.metrics),
     }
     return report, None
+
+
+#: ``info`` times each rung on a frame of this side (after one warm-up run).
+SPEED_SIDE = 512
+
+
+def ladder_speeds(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Each installed rung with where it runs and its measured seconds per megapixel here.
+
+    A rung that cannot load or run is listed with its error instead.
+    """
+    import time
+
+    import numpy as np
+
+    from kdsharp import ladder
+    from kdsharp.sharpener import Sharpener
+
+    frame = (np.random.default_rng(0).random((SPEED_SIDE, SPEED_SIDE, 3)) * 255).astype(np.uint8)
+    rows: list[dict[str, Any]] = []
+    for rung in ladder.installed_rungs():
+        try:
+            sharpener = Sharpener(rung, config=runtime.runtime_config(args))
+            sharpener.sharpen(frame)
+            start = time.perf_counter()
+            sharpener.sharpen(frame)
+            seconds = time.perf_counter() - start
+        except KdsharpError as exc:
+            rows.append({"rung": rung, "error": str(exc)})
+            continue
+        rows.append({
+            "rung": rung, "file": sharpener.model_path.name, "architecture": sharpener.info.architecture,
+            "providers": list(sharpener.providers), "s_per_megapixel": round(seconds / (SPEED_SIDE * SPEED_SIDE / 1e6), 4),
+        })
+    return rows
 
 
 def run(args: argparse.Namespace) -> int:
@@ -103,6 +140,12 @@ def format_report(report: dict[str, Any]) -> str:
     lines.append(f"{'':<12} requested: {', '.join(report['providers_requested'])}")
     if "providers_chosen" in report:
         lines.append(f"{'':<12} chosen:    {', '.join(report['providers_chosen'])}")
+    for row in report.get("ladder", []):
+        label = f"rung {row['rung']}"
+        if "error" in row:
+            lines.append(f"{label:<12} {row['error']}")
+        else:
+            lines.append(f"{label:<12} {row['file']} ({row['architecture']}): {row['s_per_megapixel']:.3f} s per megapixel on {row['providers'][0]}")
     model = report.get("model")
     if model:
         lines.append("model")

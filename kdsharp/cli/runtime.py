@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from kdsharp.config import DEFAULT_PROVIDERS, RuntimeConfig
@@ -65,10 +66,18 @@ def strength_arg(text: str) -> float:
     return value
 
 
+#: ``--model`` for every command: the ladder's rungs, ``auto`` for video, a shipped control or a file.
+MODEL_HELP = (
+    "a rung of the ladder (fast: real time on 2 CPU cores; quality: stills, real time on GPUs; max: the teacher), "
+    "auto (video: the largest rung that holds the frame rate, timed at start), the no-teacher control nokd, "
+    "or a kdsharp .onnx path (default: quality for stills, auto for video)"
+)
+
+
 def add_runtime_options(parser: argparse.ArgumentParser, *, tile: bool = True) -> None:
     """Add ``--model``, ``--providers``, ``--threads``, ``--tile`` and ``--verbose``."""
     group = parser.add_argument_group("model and runtime")
-    group.add_argument("--model", default=None, help="shipped model name (fast, nokd) or path to a kdsharp .onnx (default: fast)")
+    group.add_argument("--model", default=None, help=MODEL_HELP)
     group.add_argument(
         "--providers",
         type=providers_arg,
@@ -97,7 +106,26 @@ def runtime_config(args: argparse.Namespace) -> RuntimeConfig:
 
 
 def load_sharpener(args: argparse.Namespace) -> Sharpener:
-    """Load the model the options name. Raises the core's ``ModelError``/``RuntimeFailure``."""
+    """Load the model the options name for stills (default ``quality``).
+
+    Raises the core's ``InputError`` (``auto``), ``ModelError`` or ``RuntimeFailure``.
+    """
+    from kdsharp import ladder
     from kdsharp.sharpener import Sharpener
 
-    return Sharpener(args.model, config=runtime_config(args))
+    return Sharpener(ladder.stills_model(args.model), config=runtime_config(args))
+
+
+def load_for_video(args: argparse.Namespace, width: int, height: int, fps: float, say: Callable[[str], None]) -> Sharpener:
+    """Load the model for ``width × height`` video at ``fps``: the named one, or the timed ``auto`` choice.
+
+    ``say`` receives the one line that tells what ``auto`` chose and why.
+    """
+    from kdsharp import ladder
+    from kdsharp.sharpener import Sharpener
+
+    if args.model is not None and args.model != ladder.AUTO:
+        return Sharpener(args.model, config=runtime_config(args))
+    choice = ladder.choose(width, height, fps, runtime_config(args))
+    say(choice.reason)
+    return choice.sharpener

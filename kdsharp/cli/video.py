@@ -150,7 +150,12 @@ def run(args: argparse.Namespace) -> int:
     with container:
         if not container.streams.video:
             raise FileProblem(source, "has no video stream")
-        sharpener = runtime.load_sharpener(args)
+        vin = container.streams.video[0]
+        rate = vin.average_rate or vin.guessed_rate or Fraction(25, 1)
+        sharpener = runtime.load_for_video(
+            args, vin.codec_context.width, vin.codec_context.height, float(rate),
+            lambda line: None if args.quiet else print(f"kdsharp: {line}", file=sys.stderr, flush=True),
+        )
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

@@ -62,6 +62,27 @@ def test_bench_prints_a_table(cli, model_args) -> None:
         assert len(numbers) == 8 and all(n > 0 for n in numbers)
 
 
+def test_info_lists_every_installed_rung_with_its_speed(cli) -> None:
+    from kdsharp import ladder
+
+    result = cli("info", "--json", "--providers", "cpu", "--threads", "1")
+    assert result.code == 0, result.err
+    rows = json.loads(result.out)["ladder"]
+    assert [r["rung"] for r in rows] == list(ladder.installed_rungs()) and rows
+    assert all(r["s_per_megapixel"] > 0 and r["providers"] == ["CPUExecutionProvider"] for r in rows)
+    text = cli("info", "--providers", "cpu", "--threads", "1").out
+    assert "rung fast" in text and "s per megapixel on CPUExecutionProvider" in text
+
+
+def test_bench_without_a_model_times_every_rung(cli) -> None:
+    from kdsharp import ladder
+
+    result = cli("bench", "--sizes", "64x48", "--repeat", "1", "--providers", "cpu", "--threads", "1")
+    assert result.code == 0, result.err
+    heads = [line for line in result.out.splitlines() if line.startswith("kdsharp bench: rung ")]
+    assert [h.split()[3].rstrip(":") for h in heads] == list(ladder.installed_rungs())
+
+
 def test_bench_rejects_bad_sizes(cli) -> None:
     result = cli("bench", "--sizes", "huge")
     assert result.code == 2

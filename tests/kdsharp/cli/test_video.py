@@ -196,3 +196,14 @@ def test_raw_stream_without_timestamps_gets_its_rate(cli, model_args, tmp_path: 
         assert stream.average_rate == 25
         times = [float(f.pts * f.time_base) for f in c.decode(video=0)]
     assert times == pytest.approx([0, 0.04, 0.08, 0.12, 0.16])
+
+
+def test_default_model_is_the_timed_auto_choice_and_says_why(cli, clip: Path, tmp_path: Path) -> None:
+    out = tmp_path / "auto.mkv"
+    result = cli("video", clip, "-o", out, "--codec", "ffv1", "--providers", "cpu", "--threads", "1")
+    assert result.code == 0, result.err
+    lines = [line for line in result.err.splitlines() if "model auto:" in line]
+    assert len(lines) == 1 and f"at {float(RATE):g} fps" in lines[0] and "CPUExecutionProvider" in lines[0]
+    assert len(rgb_frames(out)) == FRAMES
+    quiet = cli("video", clip, "-o", tmp_path / "q.mkv", "--codec", "ffv1", "--providers", "cpu", "-q")
+    assert quiet.code == 0 and "model auto" not in quiet.err
