@@ -26,11 +26,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from kdsharp import KdsharpError, RuntimeConfig, Sharpener
+from kdsharp import KdsharpError, RuntimeConfig, Sharpener, ladder
 from kdsharp.cli.runtime import positive_int, strength_arg
 from kdsharp_cam import pixel_formats, recording, virtual_camera
 from kdsharp_cam.errors import CamError, SourceError, UsageError
-from kdsharp_cam.pipeline import LOST, CameraOutput, LatestFrame, Output, Pipe, PipeSettings, RecordOutput
+from kdsharp_cam.pipeline import LOST, CameraOutput, LatestFrame, Output, Pipe, PipeSettings, RecordOutput, StepDown
 from kdsharp_cam.preview import Preview
 from kdsharp_cam.sources import VideoSource, parse_source
 from kdsharp_cam.stats import PipeStats
@@ -99,7 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--strength", type=strength_arg, default=1.0, help="0 = unchanged, 1 = the model, up to 2; default 1"
     )
-    parser.add_argument("--model", help="shipped model name (fast, nokd) or .onnx path; default: the shipped default")
+    parser.add_argument(
+        "--model",
+        help="a rung (fast, quality, max), auto (the largest rung that holds the camera's frame rate, timed at "
+        "start, stepping down a rung when inference falls behind), nokd or an .onnx path; default: auto",
+    )
     parser.add_argument("--threads", type=positive_int, help="CPU threads for inference; default: onnxruntime's choice")
     parser.add_argument(
         "--preview", action="store_true", help="show a window with what is sent (s/space: toggle, q: quit)"
@@ -192,15 +196,20 @@ def run(args: argparse.Namespace) -> int:
     outputs: list[Output] = []
     recorder: recording.Recorder | None = None
     source = VideoSource(spec, size=args.resolution, fps=args.fps, realtime=args.realtime)
+    # No busy-waiting: capture and output threads need the cores between inference runs.
+    config = RuntimeConfig(threads=args.threads, spin=False)
+    auto = args.model in (None, ladder.AUTO)
     try:
-        # No busy-waiting: capture and output threads need the cores between inference runs.
-        sharpener = Sharpener(model=args.model, config=RuntimeConfig(threads=args.threads, spin=False))
+        sharpener = None if auto else Sharpener(model=args.model, config=config)
         first = first_frame(source, args.reconnect)
         if first is None:
             return EXIT_OK  # Ctrl-C while waiting for the source
         width, height = source.size
         out_size = (2 * width if args.side_by_side else width, height)
         fps = args.fps or source.fps
+        step_down = None
+        if sharpener is None:
+            sharpener, step_down = choose_rung(width, height, fps, config)
         if use_camera:
             fmt = pixel_formats.choose(args.pixel_format, *out_size)
             if problem := pixel_formats.check_size(fmt, *out_size):
@@ -223,7 +232,7 @@ def run(args: argparse.Namespace) -> int:
             max_frames=args.frames,
             reconnect=args.reconnect,
         )
-        pipe = Pipe(source, sharpener, outputs, settings, PipeStats(), notify=say)
+        pipe = Pipe(source, sharpener, outputs, settings, PipeStats(), notify=say, step_down=step_down)
         return drive(pipe, first, preview, args.stats, recorder)
     except BaseException:
         if recorder is not None:
@@ -237,6 +246,16 @@ def run(args: argparse.Namespace) -> int:
             source.close()
         if preview is not None:
             preview.close()
+
+
+def choose_rung(width: int, height: int, fps: float, config: RuntimeConfig) -> tuple[Sharpener, StepDown]:
+    """``auto``: the largest rung that holds ``fps`` (said in one line), and the ladder below it to step down."""
+    choice = ladder.choose(width, height, fps, config)
+    say(choice.reason)
+    rungs = ladder.installed_rungs()
+    cheaper = list(reversed(rungs[: rungs.index(choice.rung)])) if choice.rung in rungs else []
+    step_down = StepDown(choice.rung, cheaper, lambda rung: Sharpener(rung, config=config), 1.0 / fps)
+    return choice.sharpener, step_down
 
 
 def first_frame(source: VideoSource, reconnect: bool) -> np.ndarray | None:

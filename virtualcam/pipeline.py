@@ -28,6 +28,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from pyvirtualcam import Camera
 
+from kdsharp import KdsharpError
 from kdsharp_cam import pixel_formats
 from kdsharp_cam.pictures import I420, LAYOUTS, RGB, Picture, join_i420, side_by_side, split_i420
 from kdsharp_cam.recording import Recorder
@@ -195,6 +196,45 @@ class Frame:
     shown: Picture | None = field(default=None, repr=False)
 
 
+@dataclass
+class StepDown:
+    """The webcam's way down the model ladder.
+
+    When the mean inference time stays above the source's frame interval for
+    ``patience`` seconds, the next cheaper rung replaces the running one: a pipe
+    that falls behind drops frames (live queues keep only the newest), so this
+    trades picture for rate instead. Only ``auto`` steps; a forced ``--model`` stays.
+
+    Attributes:
+        current: the rung running now.
+        cheaper: the rungs below it, the next one first.
+        load: builds the core for a rung.
+        frame_seconds: the source's frame interval.
+        patience: seconds behind before stepping.
+    """
+
+    current: str
+    cheaper: list[str]
+    load: Callable[[str], Sharpens]
+    frame_seconds: float
+    patience: float = 3.0
+    behind_since: float | None = None
+    stepped_from: list[str] = field(default_factory=list)
+
+    def due(self, now: float, mean_inference: float) -> bool:
+        """Record the mean inference time at ``now``; True when it has been too slow for ``patience`` seconds."""
+        if not self.cheaper or mean_inference <= self.frame_seconds:
+            self.behind_since = None
+            return False
+        if self.behind_since is None:
+            self.behind_since = now
+        return now - self.behind_since >= self.patience
+
+    def label(self) -> str:
+        """The stats line's model text: the rung, and where it came down from."""
+        return self.current + (f" (stepped down from {self.stepped_from[0]})" if self.stepped_from else "")
+
+
 class Pipe:
     """Three threads moving frames from a source through the core to the outputs.
 
@@ -205,6 +245,7 @@ class Pipe:
         settings: see ``PipeSettings``.
         stats: counters; a new ``PipeStats`` when ``None``.
         notify: called with a one-line message on events such as reconnecting.
+        step_down: the ladder to come down when inference falls behind (live sources only).
     """
 
     def __init__(
@@ -215,6 +256,7 @@ class Pipe:
         settings: PipeSettings = PipeSettings(),
         stats: PipeStats | None = None,
         notify: Callable[[str], None] = lambda message: None,
+        step_down: StepDown | None = None,
     ) -> None:
         if settings.queue_size not in (1, 2):
             raise ValueError(f"queue_size must be 1 or 2, got {settings.queue_size}")
@@ -224,6 +266,9 @@ class Pipe:
         self.settings = settings
         self.stats = stats or PipeStats()
         self.notify = notify
+        self.step_down = step_down
+        if step_down is not None:
+            self.stats.model = step_down.label()
         self.live = source.live
         self.layout = choose_layout(settings.layout, sharpener, self.outputs, source.size or (1, 1))
         self.luma_planes = self.layout == I420 and luma_model(sharpener)
@@ -371,11 +416,37 @@ class Pipe:
                 started = time.perf_counter()
                 sharpened = self.sharpen(item.original)
                 self.stats.inferred(time.perf_counter() - started)
+                if self.step_down is not None and self.live:
+                    self.maybe_step_down()
             else:
                 sharpened = item.original
             item.shown = side_by_side(item.original, sharpened) if self.settings.side_by_side else sharpened
             self.put(self.q_out, item)
         self.put(self.q_out, END)
+
+    def maybe_step_down(self) -> None:
+        """Move one rung down the ladder when inference has stayed too slow (see ``StepDown``)."""
+        ladder = self.step_down
+        assert ladder is not None
+        mean = self.stats.mean_inference()
+        if not ladder.due(time.perf_counter(), mean):
+            return
+        old, new = ladder.current, ladder.cheaper.pop(0)
+        try:
+            sharpener = ladder.load(new)
+        except KdsharpError as exc:
+            ladder.cheaper.clear()
+            self.notify(f"inference is behind but rung {new} could not load ({exc}); staying on {old}")
+            return
+        self.sharpener = sharpener
+        self.luma_planes = self.layout == I420 and luma_model(sharpener)
+        ladder.stepped_from.append(old)
+        ladder.current, ladder.behind_since = new, None
+        self.stats.model = ladder.label()
+        self.notify(
+            f"inference fell behind for {ladder.patience:g} s ({1000 * mean:.1f} ms a frame; the source sends one every "
+            f"{1000 * ladder.frame_seconds:.1f} ms): stepped down from {old} to {new}"
+        )
 
     def sharpen(self, picture: Picture) -> Picture:
         """The core's result for one frame: the Y' plane alone in I420 with a luma model, RGB otherwise."""

@@ -24,6 +24,7 @@ class Snapshot:
         latency_max_ms: worst capture-to-send time over the window, milliseconds.
         captured, sent, dropped: totals since the start.
         sharpening: whether frames are being sharpened right now.
+        model: the rung or model running, and how it got there (empty when not told).
     """
 
     input_fps: float
@@ -35,13 +36,14 @@ class Snapshot:
     sent: int
     dropped: int
     sharpening: bool
+    model: str = ""
 
     def line(self) -> str:
         """The one-line stats display."""
         return (
             f"in {self.input_fps:5.1f} fps | out {self.output_fps:5.1f} fps | infer {self.infer_ms:6.1f} ms"
             f" | dropped {self.dropped} | latency {self.latency_ms:6.1f} ms (max {self.latency_max_ms:.1f})"
-            f" | sharpen {'on' if self.sharpening else 'off'}"
+            f" | sharpen {'on' if self.sharpening else 'off'}" + (f" | model {self.model}" if self.model else "")
         )
 
 
@@ -64,6 +66,7 @@ class PipeStats:
         self.all_latencies: list[float] = []
         self.all_inferences: list[float] = []
         self.started = time.perf_counter()
+        self.model = ""
 
     def trim(self, now: float) -> None:
         """Forget window events older than ``window`` seconds (caller holds the lock)."""
@@ -93,6 +96,13 @@ class PipeStats:
             self.all_inferences.append(seconds)
             self.trim(now)
 
+    def mean_inference(self) -> float:
+        """Mean seconds per inference over the last ``window`` seconds (0 when none)."""
+        now = time.perf_counter()
+        with self.lock:
+            self.trim(now)
+            return sum(d for _, d in self.inferences) / len(self.inferences) if self.inferences else 0.0
+
     def sent_frame(self, latency: float) -> None:
         """Record one frame handed to the outputs, ``latency`` seconds after its capture."""
         now = time.perf_counter()
@@ -120,6 +130,7 @@ class PipeStats:
                 sent=self.sent,
                 dropped=self.dropped,
                 sharpening=sharpening,
+                model=self.model,
             )
 
     def summary(self) -> str:

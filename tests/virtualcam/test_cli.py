@@ -152,6 +152,16 @@ class TestRecord:
             assert np.array_equal(got, core.sharpen(source_frame))  # FFV1 is lossless
         assert sorted(p.name for p in tmp_path.iterdir()) == ["sharp.mkv"]  # no temporary file left
 
+    def test_default_model_is_auto_with_one_line_of_why(self, pan_video, tmp_path) -> None:
+        from kdsharp import ladder
+
+        out = tmp_path / "auto.mkv"
+        result = kdsharp_cam(pan_video.path, "--camera", "none", "--record", out, "--stats", "0")
+        assert result.returncode == 0, result.stderr
+        said = [line for line in lines(result.stderr) if "model auto:" in line]
+        assert len(said) == 1 and said[0].split("model auto: ")[1].split()[0].rstrip(",") in ladder.installed_rungs()
+        assert count_frames(out) == len(pan_video.frames)
+
     def test_resolution_resizes_file_frames(self, pan_video, tiny_model, core, tmp_path) -> None:
         out = tmp_path / "small.mkv"
         result = kdsharp_cam(

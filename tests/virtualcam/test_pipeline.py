@@ -30,6 +30,7 @@ from kdsharp_cam.pipeline import (
     Pipe,
     PipeSettings,
     RecordOutput,
+    StepDown,
 )
 from kdsharp_cam.errors import SourceError
 from kdsharp_cam.pictures import I420, RGB, join_i420, split_i420
@@ -73,6 +74,8 @@ def run_pipe(
     fps: float = 1000.0,
     record: Path | None = None,
     during=None,
+    step_down: StepDown | None = None,
+    notify=lambda message: None,
 ) -> tuple[Pipe, capture_backend.Capture]:
     """Run a pipe from ``source_text`` into the capture backend until it ends; ``during(pipe)`` runs meanwhile."""
     settings = settings or PipeSettings()
@@ -92,7 +95,7 @@ def run_pipe(
     outputs = [CameraOutput(camera)]
     if record is not None:
         outputs.append(RecordOutput(Recorder(record, out_size, 25.0)))
-    pipe = Pipe(source, core, outputs, settings)
+    pipe = Pipe(source, core, outputs, settings, notify=notify, step_down=step_down)
     try:
         pipe.start(first)
         if during is not None:
@@ -263,6 +266,39 @@ class TestDropOldest:
         assert pipe.stats.sent + pipe.stats.dropped == 40
         assert pipe.stats.dropped >= 15
         assert max(pipe.stats.all_latencies) < 0.6
+
+
+class TestStepDown:
+    def test_waits_for_patience_then_steps_and_resets_when_caught_up(self) -> None:
+        ladder = StepDown("max", ["quality", "fast"], lambda rung: None, frame_seconds=0.04, patience=2.0)  # type: ignore[arg-type,return-value]
+        assert not ladder.due(10.0, 0.05) and not ladder.due(11.5, 0.05)
+        assert not ladder.due(11.6, 0.03)  # caught up: the clock starts again
+        assert not ladder.due(12.0, 0.06) and ladder.due(14.0, 0.06)
+        assert not StepDown("fast", [], lambda rung: None, 0.04).due(0.0, 1.0)  # type: ignore[arg-type,return-value]
+
+    def test_a_live_pipe_falling_behind_steps_down_a_rung_and_says_so(self, long_video, tiny_model, sharpener, capture_dir) -> None:
+        slow = SlowSharpener(model=tiny_model, config=CPU)
+        loaded: list[str] = []
+        told: list[str] = []
+
+        def load(rung: str) -> Sharpener:
+            loaded.append(rung)
+            return Sharpener(model=tiny_model, config=CPU)
+
+        ladder = StepDown("quality", ["fast"], load, frame_seconds=1 / 50, patience=0.3)
+        settings = PipeSettings(side_by_side=True, max_frames=60)
+        pipe, capture = run_pipe(str(long_video.path), slow, capture_dir, settings=settings, realtime=True,
+                                 step_down=ladder, notify=told.append)
+        assert loaded == ["fast"] and ladder.current == "fast" and ladder.cheaper == []
+        assert pipe.stats.model == "fast (stepped down from quality)"
+        assert pipe.stats.snapshot(True).line().endswith("| model fast (stepped down from quality)")
+        assert len(told) == 1 and "stepped down from quality to fast" in told[0] and "20.0 ms" in told[0]
+        # After the step the core keeps up: most of the rest get through, each the core's output.
+        indices = [index_of(sent[:, :96], long_video.frames) for sent in capture.frames]
+        assert indices == sorted(set(indices)) and indices[-1] == 59
+        for sent, i in zip(capture.frames, indices, strict=True):
+            assert np.array_equal(sent[:, 96:], sharpener.sharpen(long_video.frames[i]))
+        assert pipe.stats.sent > 20
 
 
 class TestStreamSource:
