@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Sequence
@@ -18,7 +19,7 @@ from typing import Sequence
 import numpy as np
 import vapoursynth as vs
 
-from kdsharp import KdsharpError, RuntimeConfig
+from kdsharp import KdsharpError, RuntimeConfig, ladder
 from kdsharp.config import DEFAULT_PROVIDERS
 from kdsharp.sharpener import MAX_STRENGTH
 from kdsharp_vs import colorspace
@@ -149,8 +150,12 @@ def sharpen(
             any 8–16-bit RGB), GRAY (GRAY8, GRAY16, GRAYH, GRAYS, any 8–16 bits) or
             YUV of any subsampling (4:2:0, 4:2:2, 4:4:4, …) at 8–16 bits or float.
         strength: 0 returns the input, 1 the model's result, up to 2 extrapolates.
-        model: ``None`` for the shipped default model, a shipped name
-            (``"fast"``, ``"nokd"``) or a path to a kdsharp ``.onnx``.
+        model: ``None`` or ``"auto"`` (video's default): the largest rung of the
+            ladder that holds the clip's frame rate with 20 % to spare, timed at
+            this size on the providers that really run (with ``num_streams``
+            streams each may take that many frame times), said in one line on
+            stderr; or a rung (``"fast"``, ``"quality"``, ``"max"``), ``"nokd"``,
+            or a path to a kdsharp ``.onnx``.
         mode: for YUV clips only. ``"luma"`` (default) sharpens the Y plane and
             copies chroma untouched; ``"rgb"`` converts to RGBS with
             ``core.resize`` (honouring ``matrix``/``range``), sharpens, and
@@ -198,7 +203,9 @@ def sharpen(
     if model is not None and not isinstance(model, (str, os.PathLike)):
         raise _error(f"model must be a shipped name or a path, got {type(model).__name__}")
     try:
-        pool = SharpenerPool(model if model is None or isinstance(model, str) else Path(model), config, num_streams)
+        if model is None or model == ladder.AUTO:
+            model = _auto_rung(clip, config, num_streams)
+        pool = SharpenerPool(model if isinstance(model, str) else Path(model), config, num_streams)
     except KdsharpError as exc:
         raise _error(str(exc)) from None
 
@@ -207,6 +214,20 @@ def sharpen(
         return _in_lanes(clip, FrameSharpener(pool, codec, strength, full_range), lanes)
     rgb_codec = codec_for(vs.core.get_video_format(colorspace.RGB_FORMAT))
     return _through_rgb(clip, FrameSharpener(pool, rgb_codec, strength, True), matrix, range, lanes)
+
+
+#: The rate ``auto`` aims for when a clip has a variable frame rate (fps 0/1).
+VARIABLE_RATE_FPS = 30.0
+
+
+def _auto_rung(clip: vs.VideoNode, config: RuntimeConfig, num_streams: int) -> str:
+    """``model="auto"``: the ladder's timed choice for this clip's size and rate; says why on stderr."""
+    fps = float(clip.fps) if clip.fps.numerator else VARIABLE_RATE_FPS
+    # num_streams frames run at once: each may take num_streams frame times.
+    choice = ladder.choose(clip.width, clip.height, fps / num_streams, config)
+    rate = f"{fps:g} fps" + (f" over {num_streams} streams" if num_streams > 1 else "")
+    print(f"kdsharp_vs: {choice.reason} [{rate}]", file=sys.stderr, flush=True)
+    return choice.rung
 
 
 def _through_rgb(

@@ -281,3 +281,25 @@ class TestErrors:
         for n in (1, 5, 7):  # frame numbers of the clip, not of a lane
             with pytest.raises(vs.Error, match=rf"kdsharp_vs\.sharpen: frame {n}: .*NaN"):
                 out.get_frame(n)
+
+
+class TestAuto:
+    def test_default_is_the_timed_choice_with_one_line_of_why(self, photo_clip: Callable, capfd: pytest.CaptureFixture[str]) -> None:
+        from kdsharp import ladder
+
+        clip = core.std.AssumeFPS(photo_clip(vs.YUV420P8), fpsnum=25, fpsden=1)
+        out = kdsharp_vs.sharpen(clip, providers="CPUExecutionProvider", threads=1)
+        said = [line for line in capfd.readouterr().err.splitlines() if "model auto:" in line]
+        assert len(said) == 1 and said[0].startswith("kdsharp_vs: model auto: ") and "at 25 fps" in said[0]
+        rung = said[0].split("model auto: ")[1].split()[0].rstrip(",")
+        assert rung in ladder.installed_rungs()
+        rung_core = Sharpener(rung, config=RuntimeConfig(threads=1))
+        assert_matches_core(vs.YUV420P8, clip.get_frame(0), out.get_frame(0), rung_core, 1.0)
+
+    def test_variable_rate_clips_aim_for_30_fps_and_streams_share_the_rate(self, photo_clip: Callable, capfd: pytest.CaptureFixture[str]) -> None:
+        rgb = photo_clip(vs.RGB24)
+        clip = core.std.Splice([core.std.AssumeFPS(rgb, fpsnum=25), core.std.AssumeFPS(rgb, fpsnum=24)], mismatch=True)
+        assert clip.fps.numerator == 0  # a variable frame rate
+        kdsharp_vs.sharpen(clip, model="auto", providers="CPUExecutionProvider", threads=1, num_streams=2)
+        err = capfd.readouterr().err
+        assert "at 15 fps" in err and "[30 fps over 2 streams]" in err
