@@ -25,7 +25,7 @@ Scripts call it non-interactively (GIMP 3 Python console or batch mode)::
     config.set_property("image", image)
     config.set_core_object_array("drawables", [layer])
     config.set_property("strength", 1.0)
-    config.set_property("model", "file")      # default | fast | nokd | file
+    config.set_property("model", "file")      # default | fast | quality | max | nokd | file
     config.set_property("model-file", Gio.File.new_for_path("/path/model.onnx"))
     config.set_property("tile-size", 1024)
     result = proc.run(config)                  # result.index(0) is the status
@@ -47,10 +47,12 @@ from gi.repository import Gegl, Gimp, GLib, GObject
 PROC_NAME = "plug-in-kdsharp"
 CONFIG_FILE = "kdsharp.json"
 #: Model choice -> what the worker is asked to load (None: the shipped default).
-MODELS = {"default": None, "fast": "fast", "nokd": "nokd", "file": None}
+MODELS = {"default": None, "fast": "fast", "quality": "quality", "max": "max", "nokd": "nokd", "file": None}
 MODEL_LABELS = {
-    "default": "Default (fast)",
-    "fast": "fast (shipped)",
+    "default": "Default (quality, for stills)",
+    "fast": "fast (real time; the lightest)",
+    "quality": "quality (stills)",
+    "max": "max (the teacher; slowest, best)",
     "nokd": "nokd (shipped ablation)",
     "file": "Model file below",
 }

@@ -36,7 +36,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from kdsharp import InputError, KdsharpError, RuntimeConfig, Sharpener
+from kdsharp import InputError, KdsharpError, RuntimeConfig, Sharpener, ladder
 
 #: Pixel types the plug-in may send, by protocol name.
 DTYPES: dict[str, np.dtype] = {
@@ -104,7 +104,8 @@ def open_sharpener(header: dict[str, Any]) -> tuple[Sharpener, float, dict[str, 
     if not isinstance(strength, (int, float)) or not 0.0 <= strength <= 2.0:
         raise InputError(f"strength must be a number from 0 to 2, got {strength!r}")
     # The plug-in cuts the image into windows itself: one network pass per window.
-    sharpener = Sharpener(model, config=RuntimeConfig(tile=0))
+    # No model named: the stills rung (quality), as every stills host.
+    sharpener = Sharpener(ladder.stills_model(model), config=RuntimeConfig(tile=0))
     answer = {
         "ok": True,
         "multiple": sharpener.info.size_multiple,
