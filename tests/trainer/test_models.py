@@ -107,6 +107,9 @@ def test_export_parity_and_contract(kind: str, name: str, args: dict, tmp_path: 
     assert props[KEY_ARCHITECTURE] == name
     assert int(props[KEY_SIZE_MULTIPLE]) == net.size_multiple
     assert json.loads(props["kdsharp.metrics"])["parity_max_abs"] <= 1e-4
+    if name == "nafnet":  # the channel layer norm exports as ONNX's fused op, not nine elementwise ones
+        ops = {n.op_type for n in m.graph.node}
+        assert "LayerNormalization" in ops and "ReduceMean" not in ops
     # The core accepts it (digest, contract) and reproduces torch on an odd-sized image.
     sh = Sharpener(out, config=RuntimeConfig(providers=("CPUExecutionProvider",), threads=1))
     r = net.receptive_radius + net.size_multiple
