@@ -15,8 +15,10 @@ followed by exactly ``header["bytes"]`` raw bytes (0 when absent).
    "providers": [...], "model": path}``. ``m`` is the model's size multiple
    and ``c`` the context (pixels, a multiple of ``m``) a window needs on
    each side so its kept pixels equal those of a whole-image pass.
+   Opening a model opened before reuses it (the dialog's preview switches models).
 2. ``{"op": "sharpen", "height": h, "width": w, "channels": k, "dtype": d,
-   "keep": [y, x, kh, kw], "bytes": n}`` followed by the window's pixels
+   "keep": [y, x, kh, kw], "bytes": n}`` (and optionally ``"strength": s``,
+   which replaces the one given at ``open``) followed by the window's pixels
    (``h×w×k`` of dtype ``d`` in ``uint8``/``uint16``/``float16``/``float32``,
    row-major, native byte order) — the answer is ``{"ok": true, "bytes": n}``
    followed by the sharpened ``kh×kw×k`` block at ``(y, x)`` of the window.
@@ -48,6 +50,10 @@ DTYPES: dict[str, np.dtype] = {
 
 #: Largest header line accepted, so a garbled stream fails fast.
 MAX_HEADER_BYTES = 1 << 16
+
+
+#: Models opened in this worker, by name or path: reopening one is free.
+_OPENED: dict[str, Sharpener] = {}
 
 
 class ProtocolError(KdsharpError):
@@ -100,12 +106,13 @@ def open_sharpener(header: dict[str, Any]) -> tuple[Sharpener, float, dict[str, 
     model = header.get("model")
     if model is not None and not isinstance(model, str):
         raise ProtocolError(f"model must be a string or null, got {model!r}")
-    strength = header.get("strength", 1.0)
-    if not isinstance(strength, (int, float)) or not 0.0 <= strength <= 2.0:
-        raise InputError(f"strength must be a number from 0 to 2, got {strength!r}")
-    # The plug-in cuts the image into windows itself: one network pass per window.
+    strength = _strength(header, 1.0)
     # No model named: the stills rung (quality), as every stills host.
-    sharpener = Sharpener(ladder.stills_model(model), config=RuntimeConfig(tile=0))
+    chosen = ladder.stills_model(model)
+    sharpener = _OPENED.get(str(chosen))
+    if sharpener is None:
+        # The plug-in cuts the image into windows itself: one network pass per window.
+        sharpener = _OPENED[str(chosen)] = Sharpener(chosen, config=RuntimeConfig(tile=0))
     answer = {
         "ok": True,
         "multiple": sharpener.info.size_multiple,
@@ -113,7 +120,14 @@ def open_sharpener(header: dict[str, Any]) -> tuple[Sharpener, float, dict[str, 
         "providers": sharpener.providers,
         "model": str(sharpener.model_path),
     }
-    return sharpener, float(strength), answer
+    return sharpener, strength, answer
+
+
+def _strength(header: dict[str, Any], default: float) -> float:
+    strength = header.get("strength", default)
+    if isinstance(strength, bool) or not isinstance(strength, (int, float)) or not 0.0 <= strength <= 2.0:
+        raise InputError(f"strength must be a number from 0 to 2, got {strength!r}")
+    return float(strength)
 
 
 def sharpen_window(sharpener: Sharpener, strength: float, header: dict[str, Any], payload: bytes) -> bytes:
@@ -134,7 +148,7 @@ def sharpen_window(sharpener: Sharpener, strength: float, header: dict[str, Any]
     if not (0 <= y and 0 <= x and kh >= 1 and kw >= 1 and y + kh <= h and x + kw <= w):
         raise ProtocolError(f"kept block {header['keep']} lies outside the {h}×{w} window")
     window = np.frombuffer(payload, dtype=dtype).reshape(h, w, k)
-    result = sharpener.sharpen(window, strength=strength)
+    result = sharpener.sharpen(window, strength=_strength(header, strength))
     return np.ascontiguousarray(result[y : y + kh, x : x + kw]).tobytes()
 
 

@@ -153,3 +153,22 @@ def test_truncated_payload_is_a_protocol_error() -> None:
 
 def test_end_of_input_without_requests_exits_cleanly(worker: WorkerProcess) -> None:
     assert worker.finish() == 0
+
+
+def test_a_window_may_carry_its_own_strength_and_models_reopen_for_free(
+    worker: WorkerProcess, tiny_model: Path, tiny_luma_model: Path
+) -> None:
+    # The dialog's preview: strength changes per request, models switch back and forth.
+    window = _photo()
+    h, w, _ = window.shape
+    header = {"op": "sharpen", "height": h, "width": w, "channels": 3, "dtype": "uint8", "keep": [0, 0, h, w]}
+    worker.ask({"op": "open", "model": str(tiny_model), "strength": 1.0})
+    _, strong = worker.ask({**header, "strength": 1.7}, window.tobytes())
+    expected = Sharpener(tiny_model).sharpen(window, strength=1.7)
+    np.testing.assert_array_equal(np.frombuffer(strong, np.uint8).reshape(h, w, 3), expected)
+    worker.ask({"op": "open", "model": str(tiny_luma_model), "strength": 1.0})
+    again, _ = worker.ask({"op": "open", "model": str(tiny_model), "strength": 0.5})
+    _, half = worker.ask(header, window.tobytes())
+    np.testing.assert_array_equal(np.frombuffer(half, np.uint8).reshape(h, w, 3), Sharpener(tiny_model).sharpen(window, strength=0.5))
+    bad, _ = worker.ask({**header, "strength": True}, window.tobytes())
+    assert bad["ok"] is False and "strength must be a number" in bad["error"]
