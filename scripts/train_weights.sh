@@ -8,7 +8,7 @@
 #   bash scripts/train_weights.sh evaluate-user # both teachers and the shipped students on the whole new suite
 #   bash scripts/train_weights.sh bank-user # the shipped teacher's label bank (with each crop's degradation)
 #   bash scripts/train_weights.sh diagnose  # issue 15: the fast student blind and told the degradation
-#   bash scripts/train_weights.sh realtime  # issue 15: the redesigned real-time student, KD two ways + control
+#   bash scripts/train_weights.sh realtime  # issue 15: the redesigned real-time student, KD + its control
 #   bash scripts/train_weights.sh quality   # issue 16: the quality rung + its control
 #   bash scripts/train_weights.sh students  # teacher files, label bank, `fast` with KD (two ways) + its no-KD control
 #   bash scripts/train_weights.sh detail    # experiment, not shipped: students with the detail path
@@ -51,9 +51,10 @@ UBANK=$WORK/bank-teacher_user
 DIAG_STEPS=${DIAG_STEPS:-20000}
 FAST_JSON='{"channels":16,"convs":3,"stride":4,"in_channels":1}'
 # The redesigned real-time student (issue 15) and the `quality` rung (issue 16); see the model card.
-RT_JSON=${RT_JSON:-'{"channels":16,"convs":3,"stride":4,"in_channels":1,"linear":16}'}
-Q_JSON=${Q_JSON:-'{"channels":48,"convs":6,"stride":4,"in_channels":1,"linear":16}'}
-QUALITY_STEPS=${QUALITY_STEPS:-15000}
+RT_JSON=${RT_JSON:-'{"channels":16,"convs":2,"stride":4,"in_channels":1,"linear":16}'}
+RT_STEPS=${RT_STEPS:-30000}
+Q_JSON=${Q_JSON:-'{"channels":32,"convs":6,"stride":4,"in_channels":1,"linear":16}'}
+QUALITY_STEPS=${QUALITY_STEPS:-10000}
 STUDENT_STEPS=60000
 COMMON=(--arch fast --layout bank --train "$BANK" --val "$DATA/val" --steps "$STUDENT_STEPS"
         --val-every 2000 --crop 112 --batch 16 --seed 0 --threads 1 --no-progress)
@@ -142,12 +143,15 @@ diagnose)
     ;;
 realtime)
     # Issue 15: the redesigned real-time student (FastStudent with the linear path, RT_JSON) on the shipped
-    # teacher's bank, three ways side by side as `students` trains `fast`: rt60k (teacher term + ground
-    # truth), rt60k_kdonly (teacher term alone) and rt60k_nokd (the same-budget control).
-    RT=(--arch fast --layout bank --train "$UBANK" --val "$DATA/tune" --steps "$STUDENT_STEPS" --val-every 10000
+    # teacher's bank, RT_STEPS steps: rt_kd (teacher term + ground truth) beside rt_nokd (the same-budget
+    # control), side by side, one thread each.
+    RT=(--arch fast --layout bank --train "$UBANK" --val "$DATA/tune" --steps "$RT_STEPS" --val-every 10000
         --crop 112 --batch 16 --seed 0 --threads 1 --no-progress --arch-args "$RT_JSON")
-    S=""
-    three rt60k "${RT[@]}"
+    "$TRAIN" student --run-dir "$RUNS/rt_kd" "${RT[@]}" --set distill.output=1.0 --resume &
+    kd=$!
+    "$TRAIN" student --run-dir "$RUNS/rt_nokd" "${RT[@]}" --resume &
+    nokd=$!
+    wait "$kd" "$nokd"
     ;;
 quality)
     # Issue 16: the `quality` rung, a wider and deeper FastStudent (Q_JSON), same bank, QUALITY_STEPS steps,
@@ -159,6 +163,12 @@ quality)
     "$TRAIN" student --run-dir "$RUNS/q_nokd" "${Q[@]}" --resume &
     nokd=$!
     wait "$kd" "$nokd"
+    ;;
+evaluate-teacher-15)
+    # Issues 15-16: the shipped teacher (the `max` rung) on the users' suite as it stands now (the H.264 case
+    # codes without mbtree since this session: every run the same), beside input, unsharp masks and Polyblur.
+    "$TRAIN" evaluate --data "$DATA/val" --tune "$DATA/tune" --out "$WORK/eval-15-teacher" \
+        --teacher weights/teacher/teacher.json --max-side 256 --threads "${EVAL_THREADS:-2}" --no-speed
     ;;
 detail)
     three detail60k "${DETAIL_ARGS[@]}"
@@ -191,7 +201,7 @@ export)
     cp "$RUNS/$TEACHER_RUN/curves.png" weights/card/teacher-curves.png
     ;;
 *)
-    echo "usage: $0 data|teacher|teacher-user|evaluate-user|bank-user|diagnose|realtime|quality|students|detail|select|evaluate|export" >&2
+    echo "usage: $0 data|teacher|teacher-user|evaluate-user|bank-user|diagnose|realtime|quality|evaluate-teacher-15|students|detail|select|evaluate|export" >&2
     exit 2
     ;;
 esac

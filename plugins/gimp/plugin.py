@@ -36,6 +36,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections import deque
 
 import gi
@@ -56,6 +57,8 @@ MODEL_LABELS = {
     "nokd": "nokd (shipped ablation)",
     "file": "Model file below",
 }
+#: A file the dialog's preview notes each picture it draws in (JSON lines), for tests.
+PREVIEW_LOG = "KDSHARP_PREVIEW_LOG"
 #: Seconds to start the worker and load the model, and to sharpen one tile.
 OPEN_TIMEOUT = 120.0
 TILE_TIMEOUT = 600.0
@@ -350,18 +353,159 @@ def sharpen(image, drawables, config):
         image.undo_group_end()
 
 
+# -- the dialog's preview -----------------------------------------------------
+
+
+def preview_format(drawable):
+    """``(babl format, channels)`` of the 8-bit picture a preview widget draws for ``drawable``."""
+    alpha = drawable.has_alpha()
+    if drawable.is_rgb():
+        return ("R'G'B'A u8", 4) if alpha else ("R'G'B' u8", 3)
+    return ("Y'A u8", 2) if alpha else ("Y' u8", 1)
+
+
+def selected_pixels(drawables):
+    """How many pixels the operation would sharpen (the selection within each drawable)."""
+    total = 0
+    for drawable in drawables:
+        non_empty, _, _, w, h = drawable.mask_intersect()
+        total += w * h if non_empty else 0
+    return total
+
+
+def expected_times(speeds, current, pixels):
+    """One line: the expected time of each model measured so far for ``pixels`` pixels, the current first."""
+    names = [current] + [n for n in speeds if n != current]
+    parts = [f"{n} ≈ {speeds[n] * pixels:.1f} s" for n in names if n in speeds]
+    return f"{', '.join(parts)} for these {pixels / 1e6:.2f} MP (measured on the preview)"
+
+
+class Preview:
+    """The dialog's live preview, as GIMP's own filters have: the first drawable's visible
+    region, sharpened by a worker of its own with the dialog's strength and model. It is
+    redrawn when the region moves or a setting changes, and follows the "Preview" toggle
+    of the widget. A label gives each model's expected time for the whole operation, from
+    the measured speed of its preview.
+    """
+
+    def __init__(self, GimpUi, Gtk, image, drawables, config, settings):
+        self.drawables = [d for d in drawables if not d.is_group()]
+        self.drawable = self.drawables[0]
+        self.config = config
+        self.settings = settings
+        self.worker = None
+        self.opened = ()
+        self.speeds = {}
+        self.strength_widget = None
+        self.widget = GimpUi.DrawablePreview.new_from_drawable(self.drawable)
+        self.label = Gtk.Label(label="")
+        self.label.set_xalign(0.0)
+        self.label.set_line_wrap(True)
+        self.widget.connect("invalidated", self.update)
+        for name in ("strength", "model", "model-file"):
+            config.connect(f"notify::{name}", lambda *args: self.widget.invalidate())
+
+    def update(self, *args):
+        try:
+            self._update()
+        except PluginError as exc:
+            self.label.set_text(f"Preview: {exc}")
+            if self.worker is not None:
+                self.worker.close()
+                self.worker, self.opened = None, ()
+        return False
+
+    def _update(self):
+        if not self.widget.get_update():
+            return
+        model = model_argument(self.config)
+        strength = self.config.get_property("strength")
+        if self.worker is None:
+            self.worker = Worker(self.settings["python"], float(self.settings.get("tile_timeout", TILE_TIMEOUT)))
+        if self.opened[:1] != (model,):
+            answer, _ = self.worker.request(
+                {"op": "open", "model": model, "strength": strength},
+                timeout=float(self.settings.get("open_timeout", OPEN_TIMEOUT)),
+            )
+            self.opened = (model, int(answer["multiple"]), int(answer["context"]), os.path.basename(answer["model"]))
+        _, multiple, context, name = self.opened
+        x, y = self.widget.get_position()
+        w, h = self.widget.get_size()
+        fmt, channels = preview_format(self.drawable)
+        x0, x1 = window_span(x, w, self.drawable.get_width(), multiple, context)
+        y0, y1 = window_span(y, h, self.drawable.get_height(), multiple, context)
+        source = self.drawable.get_buffer()
+        data = bytes(source.get(Gegl.Rectangle.new(x0, y0, x1 - x0, y1 - y0), 1.0, fmt, Gegl.AbyssPolicy.CLAMP))
+        header = {"op": "sharpen", "height": y1 - y0, "width": x1 - x0, "channels": channels, "dtype": "uint8",
+                  "keep": [y - y0, x - x0, h, w], "strength": strength}
+        started = time.monotonic()
+        _, result = self.worker.request(header, data)
+        seconds = time.monotonic() - started
+        if len(result) != w * h * channels:
+            raise PluginError(f"the kdsharp worker returned {len(result)} bytes for a {w}×{h} preview")
+        self.widget.draw_buffer(result, w * channels)
+        self.speeds[name] = seconds / max(1, (x1 - x0) * (y1 - y0))
+        self.label.set_text(expected_times(self.speeds, name, selected_pixels(self.drawables)))
+        self._note(name, strength, x, y, w, h)
+
+    def _note(self, name, strength, x, y, w, h):
+        """With ``KDSHARP_PREVIEW_LOG`` set, note what was drawn and where the widgets are on the screen."""
+        path = os.environ.get(PREVIEW_LOG)
+        if not path:
+            return
+        line = {"model": name, "strength": strength, "region": [x, y, w, h], "label": self.label.get_text(),
+                "area": screen_box(self.widget.get_area())}
+        if self.strength_widget is not None:
+            line["strength_widget"] = screen_box(self.strength_widget)
+            line["dialog"] = screen_box(self.strength_widget.get_toplevel())
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(line) + "\n")
+
+    def close(self):
+        if self.worker is not None:
+            self.worker.close()
+            self.worker = None
+
+
+def screen_box(widget):
+    """``[x, y, width, height]`` of ``widget`` on the screen (root window coordinates)."""
+    top = widget.get_toplevel()
+    tx, ty = widget.translate_coordinates(top, 0, 0)
+    _, ox, oy = top.get_window().get_origin()
+    alloc = widget.get_allocation()
+    return [ox + tx, oy + ty, alloc.width, alloc.height]
+
+
 # -- the procedure ------------------------------------------------------------
 
 
 def run(procedure, run_mode, image, drawables, config, data):
     if run_mode == Gimp.RunMode.INTERACTIVE:
         gi.require_version("GimpUi", "3.0")
-        from gi.repository import GimpUi
+        gi.require_version("Gtk", "3.0")
+        from gi.repository import GimpUi, Gtk
 
         GimpUi.init(PROC_NAME)
-        dialog = GimpUi.ProcedureDialog(procedure=procedure, config=config)
+        dialog = GimpUi.ProcedureDialog(procedure=procedure, config=config, title="Sharpen (kdsharp)")
+        preview = None
+        if any(not d.is_group() for d in drawables):
+            try:
+                preview = Preview(GimpUi, Gtk, image, drawables, config, read_settings())
+            except PluginError as exc:
+                return procedure.new_return_values(Gimp.PDBStatusType.EXECUTION_ERROR, GLib.Error(f"kdsharp: {exc}"))
+            box = dialog.get_content_area()
+            box.pack_start(preview.widget, True, True, 0)
+            box.pack_start(preview.label, False, False, 0)
+            preview.widget.show()
+            preview.label.show()
         dialog.fill(["strength", "model", "model-file", "tile-size"])
-        ok = dialog.run()
+        if preview is not None:
+            preview.strength_widget = dialog.get_widget("strength", GObject.TYPE_NONE)
+        try:
+            ok = dialog.run()
+        finally:
+            if preview is not None:
+                preview.close()
         dialog.destroy()
         if not ok:
             return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())

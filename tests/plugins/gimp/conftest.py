@@ -210,7 +210,7 @@ def gimp_run(tmp_path_factory: pytest.TempPathFactory) -> GimpRun:
         ["sh", "-c", (
             "Xvfb :99 -screen 0 1280x900x24 -nolisten tcp >/dev/null 2>&1 & "
             "for i in $(seq 100); do [ -e /tmp/.X11-unix/X99 ] && break; sleep 0.1; done; "
-            "DISPLAY=:99 gimp-3.0 --no-splash --batch-interpreter=python-fu-eval "
+            f"DISPLAY=:99 KDSHARP_PREVIEW_LOG={GUEST_DIR}/out/preview.jsonl gimp-3.0 --no-splash --batch-interpreter=python-fu-eval "
             f"-b \"exec(open('{GUEST_DIR}/gimp_gui_checks.py').read())\" --quit"
         )],
         timeout=600,

@@ -5,13 +5,19 @@ no PDB call for "undo", so this presses the real keys (Ctrl+Z, Ctrl+Y) in the
 image window with xdotool while GIMP's core keeps running, and watches the
 pixels through GEGL. The image has two layers (the second offset against
 the canvas), both selected, so "one undo step" means one Ctrl+Z restores both.
-Last, the plug-in's dialog is opened interactively and cancelled with Escape.
-Results go to ``$KDSHARP_TEST_DIR/out/gui.json``.
+Last, the plug-in's dialog is opened interactively: its preview must draw, and
+clicking the strength control (real pointer events) must change the pixels of
+the preview area on the screen (grabbed with ``xwd``); then Escape cancels.
+The plug-in notes each preview it draws, and where its widgets are, in
+``$KDSHARP_PREVIEW_LOG``. Results go to ``$KDSHARP_TEST_DIR/out/gui.json``; the
+dialog's picture to ``out/dialog.ppm``.
 """
 
 import json
 import os
+import struct
 import subprocess
+import threading
 import time
 import traceback
 
@@ -44,6 +50,78 @@ def wait_for(layers, expected, seconds=20.0):
             return True
         time.sleep(0.2)
     return False
+
+
+def grab(box):
+    """The screen's pixels in ``[x, y, width, height]`` (``xwd`` of the root window), and their row length."""
+    x, y, w, h = box
+    raw = subprocess.run(["xwd", "-root", "-silent"], capture_output=True, check=True, timeout=30).stdout
+    header = struct.unpack(">25I", raw[:100])
+    header_size, bits, line, colours = header[0], header[11], header[12], header[19]
+    data = raw[header_size + 12 * colours :]
+    size = bits // 8
+    rows = [data[(y + r) * line + x * size : (y + r) * line + (x + w) * size] for r in range(h)]
+    return b"".join(rows), w * size
+
+
+def save_ppm(path, pixels, row, box):
+    """Write grabbed 32-bit BGRX pixels as a PPM picture."""
+    w, h = box[2], box[3]
+    rgb = bytearray()
+    for r in range(h):
+        line = pixels[r * row : (r + 1) * row]
+        for c in range(w):
+            b, g, red = line[4 * c], line[4 * c + 1], line[4 * c + 2]
+            rgb += bytes((red, g, b))
+    with open(path, "wb") as f:
+        f.write(b"P6 %d %d 255\n" % (w, h) + bytes(rgb))
+
+
+def notes(log, count, seconds=90.0, where=lambda note: True):
+    """Wait until the preview log holds ``count`` notes that satisfy ``where``; return them."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with open(log, encoding="utf-8") as f:
+                found = [n for n in map(json.loads, f) if where(n)]
+        except (OSError, ValueError):
+            found = []
+        if len(found) >= count:
+            return found
+        time.sleep(0.3)
+    return []
+
+
+def drive_dialog(results):
+    """While the dialog runs: wait for its preview, click the strength control, check the preview redraws."""
+    log = os.environ["KDSHARP_PREVIEW_LOG"]
+    try:
+        first = notes(log, 1)
+        results["preview_drawn"] = bool(first)
+        if first:
+            note = first[-1]
+            time.sleep(1.0)  # the widget paints after the buffer is handed over
+            before, row = grab(note["area"])
+            x, y, w, h = note["strength_widget"]
+            subprocess.run(["xdotool", "mousemove", "--sync", str(x + int(w * 0.9)), str(y + h // 3), "click", "1"],
+                           check=True, timeout=30)
+            changed = notes(log, 1, where=lambda n: n["strength"] != note["strength"])
+            if changed:
+                later = changed[-1]
+                time.sleep(1.0)
+                after, _ = grab(later["area"])
+                results["preview_strength"] = later["strength"]
+                results["preview_label"] = later["label"]
+                results["preview_area"] = later["area"]
+                results["preview_pixels_changed"] = later["area"] == note["area"] and before != after
+                top = later["dialog"]
+                shot, shot_row = grab(top)
+                save_ppm(os.path.join(OUT, "dialog.ppm"), shot, shot_row, top)
+    except Exception:  # noqa: BLE001 -- recorded for the host-side tests
+        results["preview_error"] = traceback.format_exc()
+    finally:
+        subprocess.run(["xdotool", "search", "--sync", "--name", "Sharpen", "windowfocus", "--sync", "key", "Escape"],
+                       timeout=60, check=False)
 
 
 def main():
@@ -81,13 +159,12 @@ def main():
         press(window, "ctrl+y")
         results["redo_sharpens_again"] = wait_for(layers, sharpened)
 
-        # The interactive dialog opens; Escape cancels and changes nothing.
-        closer = subprocess.Popen(
-            ["xdotool", "search", "--sync", "--name", "Sharpen", "windowfocus", "--sync", "key", "Escape"]
-        )
+        # The interactive dialog opens with its preview; a click on strength redraws it; Escape cancels.
+        driver = threading.Thread(target=drive_dialog, args=(results,), daemon=True)
+        driver.start()
         config.set_property("run-mode", Gimp.RunMode.INTERACTIVE)
         results["dialog_status"] = procedure.run(config).index(0).value_nick
-        closer.wait(timeout=30)
+        driver.join(timeout=120)
         results["cancel_changes_nothing"] = [pixels(layer) for layer in layers] == sharpened
         display.delete()
     except Exception:  # noqa: BLE001 -- record any failure for the host-side tests

@@ -197,3 +197,15 @@ def test_offset_layer_is_sharpened_in_its_own_coordinates(gimp_run: Any) -> None
 def test_dialog_opens_and_escape_cancels(gimp_run: Any) -> None:
     assert gimp_run.gui["dialog_status"] == "cancel"
     assert gimp_run.gui["cancel_changes_nothing"]
+
+
+def test_dialog_preview_draws_and_follows_strength_on_screen(gimp_run: Any) -> None:
+    gui = gimp_run.gui
+    assert "preview_error" not in gui, gui.get("preview_error")
+    assert gui["preview_drawn"], "the dialog's preview never drew"
+    # A real click on the strength control: the setting moved, and the preview area's screen pixels changed.
+    assert gui["preview_strength"] > 1.2
+    assert gui["preview_pixels_changed"], f"preview area {gui.get('preview_area')} kept its pixels"
+    # The expected time of the chosen model, from its measured speed, for the whole selection.
+    assert "tiny.onnx ≈ " in gui["preview_label"] and " s for these 0.07 MP (measured on the preview)" in gui["preview_label"]
+    assert gimp_run.out("dialog.ppm").stat().st_size > 10_000
