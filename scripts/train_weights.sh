@@ -52,9 +52,9 @@ DIAG_STEPS=${DIAG_STEPS:-20000}
 FAST_JSON='{"channels":16,"convs":3,"stride":4,"in_channels":1}'
 # The redesigned real-time student (issue 15) and the `quality` rung (issue 16); see the model card.
 RT_JSON=${RT_JSON:-'{"channels":16,"convs":2,"stride":4,"in_channels":1,"linear":16}'}
-RT_STEPS=${RT_STEPS:-30000}
+RT_STEPS=${RT_STEPS:-20000}
 Q_JSON=${Q_JSON:-'{"channels":32,"convs":6,"stride":4,"in_channels":1,"linear":16}'}
-QUALITY_STEPS=${QUALITY_STEPS:-10000}
+QUALITY_STEPS=${QUALITY_STEPS:-5000}
 STUDENT_STEPS=60000
 COMMON=(--arch fast --layout bank --train "$BANK" --val "$DATA/val" --steps "$STUDENT_STEPS"
         --val-every 2000 --crop 112 --batch 16 --seed 0 --threads 1 --no-progress)
@@ -156,7 +156,7 @@ realtime)
 quality)
     # Issue 16: the `quality` rung, a wider and deeper FastStudent (Q_JSON), same bank, QUALITY_STEPS steps,
     # distilled (q_kd: teacher term + ground truth) beside its same-budget control (q_nokd).
-    Q=(--arch fast --layout bank --train "$UBANK" --val "$DATA/tune" --steps "$QUALITY_STEPS" --val-every 5000
+    Q=(--arch fast --layout bank --train "$UBANK" --val "$DATA/tune" --steps "$QUALITY_STEPS" --val-every 2500
        --crop 112 --batch 16 --seed 0 --threads 1 --no-progress --arch-args "$Q_JSON")
     "$TRAIN" student --run-dir "$RUNS/q_kd" "${Q[@]}" --set distill.output=1.0 --resume &
     kd=$!
