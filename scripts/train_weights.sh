@@ -170,6 +170,20 @@ evaluate-teacher-15)
     "$TRAIN" evaluate --data "$DATA/val" --tune "$DATA/tune" --out "$WORK/eval-15-teacher" \
         --teacher weights/teacher/teacher.json --max-side 256 --threads "${EVAL_THREADS:-2}" --no-speed
     ;;
+evaluate-15)
+    # Issues 15-16: this session's students on the users' suite (the same protocol as evaluate-teacher-15:
+    # 40 val photos, 256-px crops, the same seeds), with the shipped students for reference; then the
+    # paired intervals: told − blind (the diagnostic), KD − control for the real-time and quality students.
+    "$TRAIN" evaluate --data "$DATA/val" --tune "$DATA/tune" --out "$WORK/eval-15" \
+        --students weights/kdsharp-fast.onnx "$RUNS/diag_blind/last.json" "$RUNS/diag_told/last.json" \
+        "$RUNS/rt_kd/last.json" "$RUNS/rt_nokd/last.json" "$RUNS/q_kd/last.json" "$RUNS/q_nokd/last.json" \
+        --max-side 256 --threads 2 --no-speed
+    R=$WORK/eval-15/results.json
+    "$TRAIN" compare "$R" "student: diag_told/last.json (told the degradation)" "student: diag_blind/last.json"
+    "$TRAIN" compare "$R" "student: rt_kd/last.json" "student: rt_nokd/last.json"
+    "$TRAIN" compare "$R" "student: q_kd/last.json" "student: q_nokd/last.json"
+    "$TRAIN" compare "$R" "student: rt_kd/last.json" "student: kdsharp-fast.onnx"
+    ;;
 detail)
     three detail60k "${DETAIL_ARGS[@]}"
     ;;
@@ -201,7 +215,7 @@ export)
     cp "$RUNS/$TEACHER_RUN/curves.png" weights/card/teacher-curves.png
     ;;
 *)
-    echo "usage: $0 data|teacher|teacher-user|evaluate-user|bank-user|diagnose|realtime|quality|evaluate-teacher-15|students|detail|select|evaluate|export" >&2
+    echo "usage: $0 data|teacher|teacher-user|evaluate-user|bank-user|diagnose|realtime|quality|evaluate-teacher-15|evaluate-15|students|detail|select|evaluate|export" >&2
     exit 2
     ;;
 esac

@@ -198,6 +198,22 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_ladder(args: argparse.Namespace) -> int:
+    from .ladder_card import ladder_figure, ladder_rows, ladder_table
+
+    rungs = []
+    for text in args.rung:
+        rung, sep, method = text.partition("=")
+        if not sep or not rung or not method:
+            raise UsageError(f"--rung must be NAME=ROW (e.g. fast=student: rt_kd/last.json), not {text!r}")
+        rungs.append((rung, method))
+    rows, refs = ladder_rows([Path(p) for p in args.results], rungs)
+    print(ladder_table(rows, refs))
+    if args.out:
+        print(ladder_figure(rows, refs, Path(args.out)))
+    return 0
+
+
 def make_parser() -> argparse.ArgumentParser:
     """The argparse parser of ``kdsharp-train``."""
     parser = argparse.ArgumentParser(
@@ -257,6 +273,10 @@ def make_parser() -> argparse.ArgumentParser:
     c.add_argument("results", help="results.json of kdsharp-train evaluate")
     c.add_argument("a", help="row name, e.g. 'student: fast60k/last.json'")
     c.add_argument("b", help="row name to subtract")
+    g = sub.add_parser("ladder", help="the model card's ladder: quality against cost for every rung")
+    g.add_argument("--results", nargs="+", required=True, help="results.json files of one protocol")
+    g.add_argument("--rung", action="append", default=[], required=True, metavar="NAME=ROW", help="a rung and its row")
+    g.add_argument("--out", default="", help="write the figure here (PNG)")
     return parser
 
 
@@ -279,6 +299,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_bank(args)
         if args.command == "compare":
             return _cmd_compare(args)
+        if args.command == "ladder":
+            return _cmd_ladder(args)
         return _cmd_evaluate(args)
     except (UsageError, DatasetError, CheckpointError, ExportError, PhotoSourceError, KeyError, ValueError, TypeError, FileNotFoundError) as e:
         msg = str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)

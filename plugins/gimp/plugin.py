@@ -373,10 +373,16 @@ def selected_pixels(drawables):
     return total
 
 
+def _seconds(value):
+    if value < 1.0:
+        return f"{value:.2f} s"
+    return f"{value:.1f} s" if value < 60.0 else f"{value / 60.0:.1f} min"
+
+
 def expected_times(speeds, current, pixels):
     """One line: the expected time of each model measured so far for ``pixels`` pixels, the current first."""
     names = [current] + [n for n in speeds if n != current]
-    parts = [f"{n} ≈ {speeds[n] * pixels:.1f} s" for n in names if n in speeds]
+    parts = [f"{n} ≈ {_seconds(speeds[n] * pixels)}" for n in names if n in speeds]
     return f"{', '.join(parts)} for these {pixels / 1e6:.2f} MP (measured on the preview)"
 
 
@@ -449,10 +455,15 @@ class Preview:
         self._note(name, strength, x, y, w, h)
 
     def _note(self, name, strength, x, y, w, h):
-        """With ``KDSHARP_PREVIEW_LOG`` set, note what was drawn and where the widgets are on the screen."""
-        path = os.environ.get(PREVIEW_LOG)
-        if not path:
-            return
+        """With ``KDSHARP_PREVIEW_LOG`` set, note what was drawn and where the widgets are on the screen.
+
+        Written a moment later, once GTK has laid the dialog out again around the new label.
+        """
+        if os.environ.get(PREVIEW_LOG):
+            GLib.timeout_add(300, self._write_note, name, strength, x, y, w, h)
+
+    def _write_note(self, name, strength, x, y, w, h):
+        path = os.environ[PREVIEW_LOG]
         line = {"model": name, "strength": strength, "region": [x, y, w, h], "label": self.label.get_text(),
                 "area": screen_box(self.widget.get_area())}
         if self.strength_widget is not None:
@@ -460,6 +471,7 @@ class Preview:
             line["dialog"] = screen_box(self.strength_widget.get_toplevel())
         with open(path, "a", encoding="utf-8") as f:
             f.write(json.dumps(line) + "\n")
+        return False
 
     def close(self):
         if self.worker is not None:
@@ -500,7 +512,8 @@ def run(procedure, run_mode, image, drawables, config, data):
             preview.label.show()
         dialog.fill(["strength", "model", "model-file", "tile-size"])
         if preview is not None:
-            preview.strength_widget = dialog.get_widget("strength", GObject.TYPE_NONE)
+            strength = dialog.get_widget("strength", GObject.TYPE_NONE)
+            preview.strength_widget = strength.get_spin_button() if hasattr(strength, "get_spin_button") else strength
         try:
             ok = dialog.run()
         finally:

@@ -102,9 +102,12 @@ def drive_dialog(results):
             note = first[-1]
             time.sleep(1.0)  # the widget paints after the buffer is handed over
             before, row = grab(note["area"])
-            x, y, w, h = note["strength_widget"]
-            subprocess.run(["xdotool", "mousemove", "--sync", str(x + int(w * 0.9)), str(y + h // 3), "click", "1"],
-                           check=True, timeout=30)
+            time.sleep(1.0)
+            x, y, w, h = notes(log, 1)[-1]["strength_widget"]  # where the strength field is now
+            # Click into the strength field, replace its text with 1.9 and leave it: real key presses.
+            subprocess.run(["xdotool", "mousemove", "--sync", str(x + w // 4), str(y + h // 2), "click", "1",
+                            "key", "--clearmodifiers", "ctrl+a", "type", "1.9"], check=True, timeout=30)
+            subprocess.run(["xdotool", "key", "--clearmodifiers", "Tab"], check=True, timeout=30)
             changed = notes(log, 1, where=lambda n: n["strength"] != note["strength"])
             if changed:
                 later = changed[-1]

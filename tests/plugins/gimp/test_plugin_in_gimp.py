@@ -206,6 +206,6 @@ def test_dialog_preview_draws_and_follows_strength_on_screen(gimp_run: Any) -> N
     # A real click on the strength control: the setting moved, and the preview area's screen pixels changed.
     assert gui["preview_strength"] > 1.2
     assert gui["preview_pixels_changed"], f"preview area {gui.get('preview_area')} kept its pixels"
-    # The expected time of the chosen model, from its measured speed, for the whole selection.
-    assert "tiny.onnx ≈ " in gui["preview_label"] and " s for these 0.07 MP (measured on the preview)" in gui["preview_label"]
+    # The expected time of the chosen model, from its measured speed, for the whole selection (two 222×301 layers).
+    assert "tiny.onnx ≈ " in gui["preview_label"] and " s for these 0.13 MP (measured on the preview)" in gui["preview_label"]
     assert gimp_run.out("dialog.ppm").stat().st_size > 10_000
