@@ -53,7 +53,7 @@ def wait_for(layers, expected, seconds=20.0):
 
 
 def grab(box):
-    """The screen's pixels in ``[x, y, width, height]`` (``xwd`` of the root window), and their row length."""
+    """The screen's pixels in ``[x, y, width, height]`` (``xwd`` of the root window), their row length and pixel size."""
     x, y, w, h = box
     raw = subprocess.run(["xwd", "-root", "-silent"], capture_output=True, check=True, timeout=30).stdout
     header = struct.unpack(">25I", raw[:100])
@@ -61,17 +61,17 @@ def grab(box):
     data = raw[header_size + 12 * colours :]
     size = bits // 8
     rows = [data[(y + r) * line + x * size : (y + r) * line + (x + w) * size] for r in range(h)]
-    return b"".join(rows), w * size
+    return b"".join(rows), w * size, size
 
 
-def save_ppm(path, pixels, row, box):
-    """Write grabbed 32-bit BGRX pixels as a PPM picture."""
+def save_ppm(path, pixels, row, size, box):
+    """Write grabbed BGR(X) pixels (``size`` bytes each) as a PPM picture."""
     w, h = box[2], box[3]
     rgb = bytearray()
     for r in range(h):
         line = pixels[r * row : (r + 1) * row]
-        for c in range(w):
-            b, g, red = line[4 * c], line[4 * c + 1], line[4 * c + 2]
+        for c in range(min(w, len(line) // size)):
+            b, g, red = line[size * c], line[size * c + 1], line[size * c + 2]
             rgb += bytes((red, g, b))
     with open(path, "wb") as f:
         f.write(b"P6 %d %d 255\n" % (w, h) + bytes(rgb))
@@ -101,10 +101,12 @@ def drive_dialog(results):
         if first:
             note = first[-1]
             time.sleep(1.0)  # the widget paints after the buffer is handed over
-            before, row = grab(note["area"])
+            before, _, _ = grab(note["area"])
             time.sleep(1.0)
             x, y, w, h = notes(log, 1)[-1]["strength_widget"]  # where the strength field is now
             # Click into the strength field, replace its text with 1.9 and leave it: real key presses.
+            # No window manager here: the dialog gets the keyboard focus explicitly.
+            subprocess.run(["xdotool", "search", "--sync", "--name", "Sharpen", "windowfocus", "--sync"], check=True, timeout=30)
             subprocess.run(["xdotool", "mousemove", "--sync", str(x + w // 4), str(y + h // 2), "click", "1",
                             "key", "--clearmodifiers", "ctrl+a", "type", "1.9"], check=True, timeout=30)
             subprocess.run(["xdotool", "key", "--clearmodifiers", "Tab"], check=True, timeout=30)
@@ -112,14 +114,14 @@ def drive_dialog(results):
             if changed:
                 later = changed[-1]
                 time.sleep(1.0)
-                after, _ = grab(later["area"])
+                after, _, _ = grab(later["area"])
                 results["preview_strength"] = later["strength"]
                 results["preview_label"] = later["label"]
                 results["preview_area"] = later["area"]
                 results["preview_pixels_changed"] = later["area"] == note["area"] and before != after
                 top = later["dialog"]
-                shot, shot_row = grab(top)
-                save_ppm(os.path.join(OUT, "dialog.ppm"), shot, shot_row, top)
+                shot, shot_row, size = grab(top)
+                save_ppm(os.path.join(OUT, "dialog.ppm"), shot, shot_row, size, top)
     except Exception:  # noqa: BLE001 -- recorded for the host-side tests
         results["preview_error"] = traceback.format_exc()
     finally:
