@@ -11,6 +11,7 @@ from pathlib import Path
 #: name -> path relative to the weights folder.
 SHIPPED_MODELS: dict[str, str] = {
     "fast": "kdsharp-fast.onnx",
+    "max": "kdsharp-max.onnx",
     "nokd": "ablation/student_nokd.onnx",
 }
 DEFAULT_MODEL = "fast"
