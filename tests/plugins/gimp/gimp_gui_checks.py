@@ -129,6 +129,24 @@ def drive_dialog(results):
                        timeout=60, check=False)
 
 
+def picture_default_dialog(results):
+    """Wait for the default model's preview, keep a picture of the dialog, press Escape."""
+    log = os.environ["KDSHARP_PREVIEW_LOG"]
+    try:
+        drawn = notes(log, 1, seconds=120, where=lambda n: n["model"].startswith("kdsharp-"))
+        if drawn:
+            time.sleep(1.0)
+            results["default_preview_model"] = drawn[-1]["model"]
+            results["default_preview_label"] = drawn[-1]["label"]
+            shot, row, size = grab(drawn[-1]["dialog"])
+            save_ppm(os.path.join(OUT, "dialog-default.ppm"), shot, row, size, drawn[-1]["dialog"])
+    except Exception:  # noqa: BLE001 -- recorded for the host-side tests
+        results["default_preview_error"] = traceback.format_exc()
+    finally:
+        subprocess.run(["xdotool", "search", "--sync", "--name", "Sharpen", "windowfocus", "--sync", "key", "Escape"],
+                       timeout=60, check=False)
+
+
 def main():
     results = {}
     try:
@@ -171,6 +189,16 @@ def main():
         results["dialog_status"] = procedure.run(config).index(0).value_nick
         driver.join(timeout=120)
         results["cancel_changes_nothing"] = [pixels(layer) for layer in layers] == sharpened
+
+        # The dialog as a user first sees it: the default model (the stills rung) on the photo.
+        image.set_selected_layers([background])
+        config.set_core_object_array("drawables", [background])
+        config.set_property("model", "default")
+        config.set_property("strength", 1.0)
+        driver = threading.Thread(target=picture_default_dialog, args=(results,), daemon=True)
+        driver.start()
+        results["default_dialog_status"] = procedure.run(config).index(0).value_nick
+        driver.join(timeout=120)
         display.delete()
     except Exception:  # noqa: BLE001 -- record any failure for the host-side tests
         results["error"] = traceback.format_exc()

@@ -209,3 +209,14 @@ def test_dialog_preview_draws_and_follows_strength_on_screen(gimp_run: Any) -> N
     # The expected time of the chosen model, from its measured speed, for the whole selection (two 222×301 layers).
     assert "tiny.onnx ≈ " in gui["preview_label"] and " s for these 0.13 MP (measured on the preview)" in gui["preview_label"]
     assert gimp_run.out("dialog.ppm").stat().st_size > 10_000
+
+
+def test_the_default_dialog_previews_the_stills_rung(gimp_run: Any) -> None:
+    from kdsharp import ladder, shipped
+
+    gui = gimp_run.gui
+    assert "default_preview_error" not in gui, gui.get("default_preview_error")
+    assert gui["default_dialog_status"] == "cancel"
+    expected = shipped.SHIPPED_MODELS[str(ladder.stills_model(None))]
+    assert gui["default_preview_model"] == expected.rsplit("/", 1)[-1]
+    assert gimp_run.out("dialog-default.ppm").stat().st_size > 10_000
