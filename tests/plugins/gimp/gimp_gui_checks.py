@@ -135,7 +135,7 @@ def picture_default_dialog(results):
     try:
         drawn = notes(log, 1, seconds=120, where=lambda n: n["model"].startswith("kdsharp-"))
         if drawn:
-            time.sleep(1.0)
+            time.sleep(3.0)  # every widget painted
             results["default_preview_model"] = drawn[-1]["model"]
             results["default_preview_label"] = drawn[-1]["label"]
             shot, row, size = grab(drawn[-1]["dialog"])
@@ -194,6 +194,7 @@ def main():
         image.set_selected_layers([background])
         config.set_core_object_array("drawables", [background])
         config.set_property("model", "default")
+        config.set_property("model-file", None)
         config.set_property("strength", 1.0)
         driver = threading.Thread(target=picture_default_dialog, args=(results,), daemon=True)
         driver.start()
