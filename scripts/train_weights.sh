@@ -88,6 +88,18 @@ three() {
     wait "$kd" "$kdonly" "$nokd"
 }
 
+# Two students side by side, one thread each, on the shipped teacher's bank: NAME_kd (teacher term + ground
+# truth) and NAME_nokd (ground truth alone, the same-budget control).
+pair() {
+    local name=$1 kd nokd
+    shift
+    "$TRAIN" student --run-dir "$RUNS/${name}_kd" "$@" --set distill.output=1.0 --resume &
+    kd=$!
+    "$TRAIN" student --run-dir "$RUNS/${name}_nokd" "$@" --resume &
+    nokd=$!
+    wait "$kd" "$nokd"
+}
+
 case "${1:-}" in
 data)
     "$TRAIN" data --out "$DATA" --deb-cache "$WORK/debs"
@@ -145,24 +157,14 @@ realtime)
     # Issue 15: the redesigned real-time student (FastStudent with the linear path, RT_JSON) on the shipped
     # teacher's bank, RT_STEPS steps: rt_kd (teacher term + ground truth) beside rt_nokd (the same-budget
     # control), side by side, one thread each.
-    RT=(--arch fast --layout bank --train "$UBANK" --val "$DATA/tune" --steps "$RT_STEPS" --val-every 10000
-        --crop 112 --batch 16 --seed 0 --threads 1 --no-progress --arch-args "$RT_JSON")
-    "$TRAIN" student --run-dir "$RUNS/rt_kd" "${RT[@]}" --set distill.output=1.0 --resume &
-    kd=$!
-    "$TRAIN" student --run-dir "$RUNS/rt_nokd" "${RT[@]}" --resume &
-    nokd=$!
-    wait "$kd" "$nokd"
+    pair rt --arch fast --layout bank --train "$UBANK" --val "$DATA/tune" --steps "$RT_STEPS" --val-every 10000 \
+        --crop 112 --batch 16 --seed 0 --threads 1 --no-progress --arch-args "$RT_JSON"
     ;;
 quality)
     # Issue 16: the `quality` rung, a wider and deeper FastStudent (Q_JSON), same bank, QUALITY_STEPS steps,
     # distilled (q_kd: teacher term + ground truth) beside its same-budget control (q_nokd).
-    Q=(--arch fast --layout bank --train "$UBANK" --val "$DATA/tune" --steps "$QUALITY_STEPS" --val-every 2500
-       --crop 112 --batch 16 --seed 0 --threads 1 --no-progress --arch-args "$Q_JSON")
-    "$TRAIN" student --run-dir "$RUNS/q_kd" "${Q[@]}" --set distill.output=1.0 --resume &
-    kd=$!
-    "$TRAIN" student --run-dir "$RUNS/q_nokd" "${Q[@]}" --resume &
-    nokd=$!
-    wait "$kd" "$nokd"
+    pair q --arch fast --layout bank --train "$UBANK" --val "$DATA/tune" --steps "$QUALITY_STEPS" --val-every 2500 \
+        --crop 112 --batch 16 --seed 0 --threads 1 --no-progress --arch-args "$Q_JSON"
     ;;
 evaluate-teacher-15)
     # Issues 15-16: the shipped teacher (the `max` rung) on the users' suite as it stands now (the H.264 case
