@@ -198,6 +198,14 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_fp16(args: argparse.Namespace) -> int:
+    from .fp16 import fp16_sibling
+
+    for path in args.models:
+        print(fp16_sibling(Path(path)))
+    return 0
+
+
 def _cmd_ladder(args: argparse.Namespace) -> int:
     from .ladder_card import ladder_figure, ladder_rows, ladder_table
 
@@ -273,6 +281,8 @@ def make_parser() -> argparse.ArgumentParser:
     c.add_argument("results", help="results.json of kdsharp-train evaluate")
     c.add_argument("a", help="row name, e.g. 'student: fast60k/last.json'")
     c.add_argument("b", help="row name to subtract")
+    h = sub.add_parser("fp16", help="write the float16 sibling of a shipped float32 ONNX model (parity checked)")
+    h.add_argument("models", nargs="+", help="kdsharp .onnx files")
     g = sub.add_parser("ladder", help="the model card's ladder: quality against cost for every rung")
     g.add_argument("--results", nargs="+", required=True, help="results.json files of one protocol")
     g.add_argument("--rung", action="append", default=[], required=True, metavar="NAME=ROW", help="a rung and its row")
@@ -301,6 +311,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_compare(args)
         if args.command == "ladder":
             return _cmd_ladder(args)
+        if args.command == "fp16":
+            return _cmd_fp16(args)
         return _cmd_evaluate(args)
     except (UsageError, DatasetError, CheckpointError, ExportError, PhotoSourceError, KeyError, ValueError, TypeError, FileNotFoundError) as e:
         msg = str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)
