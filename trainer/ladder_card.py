@@ -41,6 +41,16 @@ class RungRow:
     worst_case: str
 
 
+#: Input rows agree when every (photo, case) PSNR is within this (runs with other thread counts sum differently).
+SAME_DB = 1e-3
+
+
+def _same(a: dict[str, list[float]], b: dict[str, list[float]]) -> bool:
+    return a.keys() == b.keys() and all(
+        len(a[k]) == len(b[k]) and all(abs(x - y) <= SAME_DB or x == y for x, y in zip(a[k], b[k])) for k in a
+    )
+
+
 def _rows(paths: list[Path]) -> dict[str, dict]:
     rows: dict[str, dict] = {}
     inputs = []
@@ -52,7 +62,7 @@ def _rows(paths: list[Path]) -> dict[str, dict]:
         for row in summary:
             rows.setdefault(row["name"], row)
         inputs.append(next(r for r in summary if r["name"] == "input")["psnr_per_photo"])
-    if any(i != inputs[0] for i in inputs[1:]):
+    if any(not _same(i, inputs[0]) for i in inputs[1:]):
         raise LadderError("the results files scored different photos or degradations (their input rows differ)")
     return rows
 
