@@ -198,7 +198,6 @@ ladder-15)
         --rung "quality (candidate, not shipped)=student: q_kd/last.json" --rung "max=teacher: teacher/teacher.json"
     cp "$WORK/eval-15/results.md" weights/card/results-15.md
     cp "$WORK/eval-15-teacher/results.md" weights/card/results-15-teacher.md
-    cp "$WORK/eval-15/crops/grid.png" weights/card/grid-15.png
     ;;
 detail)
     three detail60k "${DETAIL_ARGS[@]}"
