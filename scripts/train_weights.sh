@@ -186,6 +186,13 @@ evaluate-15)
     "$TRAIN" compare "$R" "student: q_kd/last.json" "student: q_nokd/last.json"
     "$TRAIN" compare "$R" "student: rt_kd/last.json" "student: kdsharp-fast.onnx"
     ;;
+probe-psnr)
+    # Issue 15, a probe (not shipped): the real-time architecture with the ground truth alone, but each crop's
+    # log MSE (loss.psnr) in place of the summed Charbonnier, 10 000 steps; against rt_nokd (validation on tune).
+    "$TRAIN" student --run-dir "$RUNS/probe_psnr" --arch fast --layout bank --train "$UBANK" --val "$DATA/tune" \
+        --steps 10000 --val-every 5000 --crop 112 --batch 16 --seed 0 --threads 1 --no-progress --arch-args "$RT_JSON" \
+        --set loss.charbonnier=0 --set loss.psnr=1 --resume
+    ;;
 ladder-15)
     # Issue 16 as shipped this session: the teacher as the `max` rung (fused layer norm) with its fp16
     # sibling; fp16 siblings of `fast` and `nokd` made from their files (their checkpoints are gone); the
@@ -230,7 +237,7 @@ export)
     cp "$RUNS/$TEACHER_RUN/curves.png" weights/card/teacher-curves.png
     ;;
 *)
-    echo "usage: $0 data|teacher|teacher-user|evaluate-user|bank-user|diagnose|realtime|quality|evaluate-teacher-15|evaluate-15|ladder-15|students|detail|select|evaluate|export" >&2
+    echo "usage: $0 data|teacher|teacher-user|evaluate-user|bank-user|diagnose|realtime|quality|evaluate-teacher-15|evaluate-15|probe-psnr|ladder-15|students|detail|select|evaluate|export" >&2
     exit 2
     ;;
 esac
