@@ -1,6 +1,6 @@
 """Takes the README screenshots INSIDE real GIMP 3 (run by gimp_screenshots.sh under Xvfb).
 
-1. Opens the photo, opens the plug-in's dialog interactively, shoots it, cancels.
+1. Opens the photo, opens the plug-in's dialog interactively, waits for its preview, shoots it, cancels.
 2. Selects the right half, runs the plug-in there non-interactively with the
    chosen model (so the shot shows before | after), shoots the window, and
    exports the result next to the shots.
@@ -40,7 +40,7 @@ def main():
     # The dialog: a helper waits for it, shoots it and presses Escape.
     helper = subprocess.Popen(
         ["sh", "-c", (
-            "id=$(xdotool search --sync --onlyvisible --name 'Sharpen' | head -1); sleep 2; "
+            "id=$(xdotool search --sync --onlyvisible --name 'Sharpen' | head -1); sleep 8; "
             f"xwd -silent -id $id | xwdtopnm 2>/dev/null | pnmtopng > '{SHOTS}/gimp-dialog.png'; "
             "xdotool windowfocus --sync $id key Escape"
         )]
