@@ -50,7 +50,7 @@ CONFIG_FILE = "kdsharp.json"
 #: Model choice -> what the worker is asked to load (None: the shipped default).
 MODELS = {"default": None, "fast": "fast", "quality": "quality", "max": "max", "nokd": "nokd", "file": None}
 MODEL_LABELS = {
-    "default": "Default (quality, for stills)",
+    "default": "Default (the stills rung: quality, else fast)",
     "fast": "fast (real time; the lightest)",
     "quality": "quality (stills)",
     "max": "max (the teacher; slowest, best)",

@@ -34,6 +34,7 @@ def test_every_check_runs_on_the_cpu_stand_in() -> None:
     assert "providers that start: CPUExecutionProvider" in out
     row = next(line for line in out.splitlines() if line.startswith("| fast | CPUExecutionProvider |"))
     cells = [c.strip() for c in row.strip("|").split("|")]
-    assert cells[2] in ("0", "1") and cells[3] == "no .fp16.onnx sibling"
+    # fast ships an fp16 sibling: its parity with the float32 model, here on the CPU (under 0.002 = half a level).
+    assert cells[2] in ("0", "1") and cells[3].startswith("Δ ") and float(cells[3][2:]) < 2e-3
     assert float(cells[4]) > 0 and float(cells[5]) > 0
     assert "vspipe" in out.splitlines()[-1]
