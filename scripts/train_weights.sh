@@ -186,6 +186,12 @@ evaluate-15)
     "$TRAIN" compare "$R" "student: q_kd/last.json" "student: q_nokd/last.json"
     "$TRAIN" compare "$R" "student: rt_kd/last.json" "student: kdsharp-fast.onnx"
     ;;
+quality-long)
+    # Issue 16, for the next session: the quality candidate on a full schedule (QUALITY_LONG_STEPS, 60 000 by
+    # default: about 1.6 CPU-hours a run), started at the end of 2026-12-01's session and resumed after it.
+    pair q60k --arch fast --layout bank --train "$UBANK" --val "$DATA/tune" --steps "${QUALITY_LONG_STEPS:-60000}" \
+        --val-every 10000 --crop 112 --batch 16 --seed 0 --threads 1 --no-progress --arch-args "$Q_JSON"
+    ;;
 probe-psnr)
     # Issue 15, a probe (not shipped): the real-time architecture with the ground truth alone, but each crop's
     # log MSE (loss.psnr) in place of the summed Charbonnier, 10 000 steps; against rt_nokd (validation on tune).
@@ -240,7 +246,7 @@ export)
     cp "$RUNS/$TEACHER_RUN/curves.png" weights/card/teacher-curves.png
     ;;
 *)
-    echo "usage: $0 data|teacher|teacher-user|evaluate-user|bank-user|diagnose|realtime|quality|evaluate-teacher-15|evaluate-15|probe-psnr|ladder-15|students|detail|select|evaluate|export" >&2
+    echo "usage: $0 data|teacher|teacher-user|evaluate-user|bank-user|diagnose|realtime|quality|evaluate-teacher-15|evaluate-15|probe-psnr|quality-long|ladder-15|students|detail|select|evaluate|export" >&2
     exit 2
     ;;
 esac
