@@ -202,6 +202,13 @@ probe-psnr)
         --students "$RUNS/probe_psnr/last.json" "$RUNS/rt_nokd/last.json" --max-side 256 --threads 2 --no-speed
     "$TRAIN" compare "$WORK/eval-probe-psnr/results.json" "student: probe_psnr/last.json" "student: rt_nokd/last.json"
     ;;
+probe-psnr40)
+    # Issue 15, a probe (not shipped): as probe-psnr, with the floor (loss.psnr40: every crop alike up to
+    # 40 dB), 6 000 steps; validation on tune against rt_nokd's.
+    "$TRAIN" student --run-dir "$RUNS/probe_psnr40" --arch fast --layout bank --train "$UBANK" --val "$DATA/tune" \
+        --steps 6000 --val-every 3000 --crop 112 --batch 16 --seed 0 --threads 1 --no-progress --arch-args "$RT_JSON" \
+        --set loss.charbonnier=0 --set loss.psnr40=1 --resume
+    ;;
 ladder-15)
     # Issue 16 as shipped this session: the teacher as the `max` rung (fused layer norm) with its fp16
     # sibling; fp16 siblings of `fast` and `nokd` made from their files (their checkpoints are gone); the
@@ -246,7 +253,7 @@ export)
     cp "$RUNS/$TEACHER_RUN/curves.png" weights/card/teacher-curves.png
     ;;
 *)
-    echo "usage: $0 data|teacher|teacher-user|evaluate-user|bank-user|diagnose|realtime|quality|evaluate-teacher-15|evaluate-15|probe-psnr|quality-long|ladder-15|students|detail|select|evaluate|export" >&2
+    echo "usage: $0 data|teacher|teacher-user|evaluate-user|bank-user|diagnose|realtime|quality|evaluate-teacher-15|evaluate-15|probe-psnr|probe-psnr40|quality-long|ladder-15|students|detail|select|evaluate|export" >&2
     exit 2
     ;;
 esac

@@ -59,14 +59,15 @@ class LossConfig:
     """Weights of the reconstruction terms against the ground truth (0 = off).
 
     Attributes:
-        l1, charbonnier, mse, psnr, msssim, edge, fft: weights of the ``losses.LOSSES`` entries
-            (``psnr``: each crop's log MSE, every crop alike).
+        l1, charbonnier, mse, psnr, psnr40, msssim, edge, fft: weights of the ``losses.LOSSES`` entries
+            (``psnr``: each crop's log MSE, every crop alike; ``psnr40``: the same up to 40 dB).
     """
 
     l1: float = 0.0
     charbonnier: float = 1.0
     mse: float = 0.0
     psnr: float = 0.0
+    psnr40: float = 0.0
     msssim: float = 0.0
     edge: float = 0.0
     fft: float = 0.0

@@ -7,7 +7,7 @@ import torch
 from kdsharp_train.losses import LOSSES, msssim_value, psnr, ssim_value
 
 
-@pytest.mark.parametrize("name", [n for n in LOSSES if n != "psnr"])  # psnr is a log, negative: tested below
+@pytest.mark.parametrize("name", [n for n in LOSSES if not n.startswith("psnr")])  # logs, negative: tested below
 @pytest.mark.parametrize("side", [24, 168])
 def test_loss_is_finite_and_decreases(name: str, side: int) -> None:
     g = torch.Generator().manual_seed(0)
@@ -59,3 +59,12 @@ def test_psnr_loss_weighs_every_crop_alike() -> None:
         loss.backward()
         opt.step()
     assert psnr_loss(pred, target).item() < first - 1.0
+
+
+def test_psnr40_stops_paying_past_40_db() -> None:
+    from kdsharp_train.losses import LOSSES
+
+    target = torch.zeros(1, 1, 8, 8)
+    exact, close = LOSSES["psnr40"](target, target), LOSSES["psnr40"](target + 1e-3, target)  # 60 dB
+    far = LOSSES["psnr40"](target + 0.1, target)  # 20 dB
+    assert abs(exact.item() + 4.0) < 1e-6 and close.item() - exact.item() < 0.01 and far.item() > -2.1
