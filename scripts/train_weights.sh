@@ -208,6 +208,9 @@ probe-psnr40)
     "$TRAIN" student --run-dir "$RUNS/probe_psnr40" --arch fast --layout bank --train "$UBANK" --val "$DATA/tune" \
         --steps 6000 --val-every 3000 --crop 112 --batch 16 --seed 0 --threads 1 --no-progress --arch-args "$RT_JSON" \
         --set loss.charbonnier=0 --set loss.psnr40=1 --resume
+    "$TRAIN" evaluate --data "$DATA/val" --tune "$DATA/tune" --out "$WORK/eval-probe-psnr40" \
+        --students "$RUNS/probe_psnr40/last.json" "$RUNS/rt_nokd/last.json" --max-side 256 --threads 2 --no-speed
+    "$TRAIN" compare "$WORK/eval-probe-psnr40/results.json" "student: probe_psnr40/last.json" "student: rt_nokd/last.json"
     ;;
 ladder-15)
     # Issue 16 as shipped this session: the teacher as the `max` rung (fused layer norm) with its fp16
