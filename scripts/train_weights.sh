@@ -100,6 +100,18 @@ pair() {
     wait "$kd" "$nokd"
 }
 
+# A loss probe (issue 15): the real-time student trained on the ground truth with loss LOSS in place of the
+# Charbonnier for STEPS steps (validated on tune), then scored beside rt_nokd on the users' suite.
+loss_probe() {
+    local name=$1 loss=$2 steps=$3
+    "$TRAIN" student --run-dir "$RUNS/$name" --arch fast --layout bank --train "$UBANK" --val "$DATA/tune" \
+        --steps "$steps" --val-every $((steps / 2)) --crop 112 --batch 16 --seed 0 --threads 1 --no-progress \
+        --arch-args "$RT_JSON" --set loss.charbonnier=0 --set "loss.$loss=1" --resume
+    "$TRAIN" evaluate --data "$DATA/val" --tune "$DATA/tune" --out "$WORK/eval-${name//_/-}" \
+        --students "$RUNS/$name/last.json" "$RUNS/rt_nokd/last.json" --max-side 256 --threads 2 --no-speed
+    "$TRAIN" compare "$WORK/eval-${name//_/-}/results.json" "student: $name/last.json" "student: rt_nokd/last.json"
+}
+
 case "${1:-}" in
 data)
     "$TRAIN" data --out "$DATA" --deb-cache "$WORK/debs"
@@ -194,23 +206,13 @@ quality-long)
     ;;
 probe-psnr)
     # Issue 15, a probe (not shipped): the real-time architecture with the ground truth alone, but each crop's
-    # log MSE (loss.psnr) in place of the summed Charbonnier, 10 000 steps; against rt_nokd (validation on tune).
-    "$TRAIN" student --run-dir "$RUNS/probe_psnr" --arch fast --layout bank --train "$UBANK" --val "$DATA/tune" \
-        --steps 10000 --val-every 5000 --crop 112 --batch 16 --seed 0 --threads 1 --no-progress --arch-args "$RT_JSON" \
-        --set loss.charbonnier=0 --set loss.psnr=1 --resume
-    "$TRAIN" evaluate --data "$DATA/val" --tune "$DATA/tune" --out "$WORK/eval-probe-psnr" \
-        --students "$RUNS/probe_psnr/last.json" "$RUNS/rt_nokd/last.json" --max-side 256 --threads 2 --no-speed
-    "$TRAIN" compare "$WORK/eval-probe-psnr/results.json" "student: probe_psnr/last.json" "student: rt_nokd/last.json"
+    # log MSE (loss.psnr) in place of the summed Charbonnier, 10 000 steps. It learned the identity.
+    loss_probe probe_psnr psnr 10000
     ;;
 probe-psnr40)
     # Issue 15, a probe (not shipped): as probe-psnr, with the floor (loss.psnr40: every crop alike up to
-    # 40 dB), 6 000 steps; validation on tune against rt_nokd's.
-    "$TRAIN" student --run-dir "$RUNS/probe_psnr40" --arch fast --layout bank --train "$UBANK" --val "$DATA/tune" \
-        --steps 6000 --val-every 3000 --crop 112 --batch 16 --seed 0 --threads 1 --no-progress --arch-args "$RT_JSON" \
-        --set loss.charbonnier=0 --set loss.psnr40=1 --resume
-    "$TRAIN" evaluate --data "$DATA/val" --tune "$DATA/tune" --out "$WORK/eval-probe-psnr40" \
-        --students "$RUNS/probe_psnr40/last.json" "$RUNS/rt_nokd/last.json" --max-side 256 --threads 2 --no-speed
-    "$TRAIN" compare "$WORK/eval-probe-psnr40/results.json" "student: probe_psnr40/last.json" "student: rt_nokd/last.json"
+    # 40 dB), 6 000 steps.
+    loss_probe probe_psnr40 psnr40 6000
     ;;
 ladder-15)
     # Issue 16 as shipped this session: the teacher as the `max` rung (fused layer norm) with its fp16
