@@ -255,6 +255,34 @@ def window_span(start, size, limit, multiple, context):
     return lo, hi
 
 
+def sharpen_region(worker, drawable, source, region, fmt, dtype, channels, geometry, strength=None):
+    """Sharpen ``region`` ``(x, y, width, height)`` of ``drawable`` through the worker.
+
+    The region is read from ``source`` (the drawable's buffer) with the model's context
+    around it (``window_span``), in ``fmt``; ``strength``, when given, replaces the one
+    the worker was opened with.
+
+    Returns:
+        The region's sharpened bytes, and how many pixels the worker ran (with the context).
+
+    Raises:
+        PluginError: the worker failed or sent a block of the wrong size.
+    """
+    x, y, w, h = region
+    multiple, context = geometry
+    x0, x1 = window_span(x, w, drawable.get_width(), multiple, context)
+    y0, y1 = window_span(y, h, drawable.get_height(), multiple, context)
+    data = bytes(source.get(Gegl.Rectangle.new(x0, y0, x1 - x0, y1 - y0), 1.0, fmt, Gegl.AbyssPolicy.CLAMP))
+    header = {"op": "sharpen", "height": y1 - y0, "width": x1 - x0, "channels": channels, "dtype": dtype,
+              "keep": [y - y0, x - x0, h, w]}
+    if strength is not None:
+        header["strength"] = strength
+    _, result = worker.request(header, data)
+    if len(result) != w * h * channels * BYTES_PER_COMPONENT[dtype]:
+        raise PluginError(f"the kdsharp worker returned {len(result)} bytes for a {w}×{h} region")
+    return result, (x1 - x0) * (y1 - y0)
+
+
 def fill_shadow(worker, image, drawable, tile_size, geometry, progress):
     """Sharpen the selected part of one drawable into its shadow buffer.
 
@@ -271,27 +299,10 @@ def fill_shadow(worker, image, drawable, tile_size, geometry, progress):
     if not non_empty:
         return None
     fmt, dtype, channels = pixel_format(image, drawable)
-    pixel_bytes = channels * BYTES_PER_COMPONENT[dtype]
-    multiple, context = geometry
-    limit_w, limit_h = drawable.get_width(), drawable.get_height()
     source = drawable.get_buffer()
     shadow = drawable.get_shadow_buffer()
     for tx, ty, tw, th in tiles(x, y, width, height, tile_size):
-        x0, x1 = window_span(tx, tw, limit_w, multiple, context)
-        y0, y1 = window_span(ty, th, limit_h, multiple, context)
-        window = Gegl.Rectangle.new(x0, y0, x1 - x0, y1 - y0)
-        data = bytes(source.get(window, 1.0, fmt, Gegl.AbyssPolicy.CLAMP))
-        header = {
-            "op": "sharpen",
-            "height": y1 - y0,
-            "width": x1 - x0,
-            "channels": channels,
-            "dtype": dtype,
-            "keep": [ty - y0, tx - x0, th, tw],
-        }
-        _, result = worker.request(header, data)
-        if len(result) != tw * th * pixel_bytes:
-            raise PluginError(f"the kdsharp worker returned {len(result)} bytes for a {tw}×{th} tile")
+        result, _ = sharpen_region(worker, drawable, source, (tx, ty, tw, th), fmt, dtype, channels, geometry)
         shadow.set(Gegl.Rectangle.new(tx, ty, tw, th), fmt, result)
         progress[0] += tw * th
         Gimp.progress_update(min(1.0, progress[0] / max(1, progress[1])))
@@ -438,19 +449,12 @@ class Preview:
         x, y = self.widget.get_position()
         w, h = self.widget.get_size()
         fmt, channels = preview_format(self.drawable)
-        x0, x1 = window_span(x, w, self.drawable.get_width(), multiple, context)
-        y0, y1 = window_span(y, h, self.drawable.get_height(), multiple, context)
-        source = self.drawable.get_buffer()
-        data = bytes(source.get(Gegl.Rectangle.new(x0, y0, x1 - x0, y1 - y0), 1.0, fmt, Gegl.AbyssPolicy.CLAMP))
-        header = {"op": "sharpen", "height": y1 - y0, "width": x1 - x0, "channels": channels, "dtype": "uint8",
-                  "keep": [y - y0, x - x0, h, w], "strength": strength}
         started = time.monotonic()
-        _, result = self.worker.request(header, data)
+        result, ran = sharpen_region(self.worker, self.drawable, self.drawable.get_buffer(), (x, y, w, h), fmt,
+                                     "uint8", channels, (multiple, context), strength)
         seconds = time.monotonic() - started
-        if len(result) != w * h * channels:
-            raise PluginError(f"the kdsharp worker returned {len(result)} bytes for a {w}×{h} preview")
         self.widget.draw_buffer(result, w * channels)
-        self.speeds[name] = seconds / max(1, (x1 - x0) * (y1 - y0))
+        self.speeds[name] = seconds / max(1, ran)
         self.label.set_text(expected_times(self.speeds, name, selected_pixels(self.drawables)))
         self._note(name, strength, x, y, w, h)
 
