@@ -82,6 +82,24 @@ def _size_name(width: int, height: int) -> str:
     return f"{width}×{height}"
 
 
+def noise_frame(height: int, width: int) -> np.ndarray:
+    """A ``height × width × 3`` uint8 frame of seeded noise to time models on (speed does not depend on content)."""
+    return (np.random.default_rng(0).random((height, width, 3)) * 255).astype(np.uint8)
+
+
+def frame_ms(
+    sharpener: Sharpener, frame: np.ndarray, frames: int = TIMED_FRAMES, clock: Callable[[], float] = time.perf_counter
+) -> float:
+    """Median milliseconds ``sharpener`` takes for ``frame`` over ``frames`` runs (at least one), after a warm-up."""
+    sharpener.sharpen(frame)
+    took = []
+    for _ in range(max(1, frames)):
+        start = clock()
+        sharpener.sharpen(frame)
+        took.append((clock() - start) * 1000.0)
+    return statistics.median(took)
+
+
 def choose(
     width: int,
     height: int,
@@ -122,19 +140,13 @@ def choose(
         raise InputError("no model of the ladder is installed (weights/ holds none of fast, quality, max)")
     load = loader or (lambda rung, cfg: Sharpener(rung, config=cfg))
     budget = 1000.0 / fps / headroom
-    frame = (np.random.default_rng(0).random((height, width, 3)) * 255).astype(np.uint8)
+    frame = noise_frame(height, width)
     times: list[RungTime] = []
     best: tuple[str, Sharpener] | None = None
     first: tuple[str, Sharpener] | None = None
     for rung in candidates:
         sharpener = load(rung, config)
-        sharpener.sharpen(frame)
-        took = []
-        for _ in range(max(1, frames)):
-            start = clock()
-            sharpener.sharpen(frame)
-            took.append((clock() - start) * 1000.0)
-        times.append(RungTime(rung, statistics.median(took), tuple(sharpener.providers)))
+        times.append(RungTime(rung, frame_ms(sharpener, frame, frames, clock), tuple(sharpener.providers)))
         first = first or (rung, sharpener)
         if times[-1].ms > budget:
             break

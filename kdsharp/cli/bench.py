@@ -187,8 +187,10 @@ def run(args: argparse.Namespace) -> int:
     for n, model in enumerate(models):
         sharpener = Sharpener(ladder.stills_model(model), config=runtime.runtime_config(args))
         rung = f"rung {model}: " if args.model is None else ""
+        if n:
+            print()  # a blank line between the rungs' tables
         print(
-            f"{'' if n == 0 else chr(10)}kdsharp bench: {rung}model {sharpener.model_path.name} ({sharpener.info.architecture}), "
+            f"kdsharp bench: {rung}model {sharpener.model_path.name} ({sharpener.info.architecture}), "
             f"providers {', '.join(sharpener.providers)}, threads {args.threads or 'default'}, "
             f"tile {args.tile}, median of {args.repeat} runs (fewer above {SLOW_SECONDS:g} s a run)",
             flush=True,

@@ -93,22 +93,15 @@ def ladder_speeds(args: argparse.Namespace) -> list[dict[str, Any]]:
 
     A rung that cannot load or run is listed with its error instead.
     """
-    import time
-
-    import numpy as np
-
     from kdsharp import ladder
     from kdsharp.sharpener import Sharpener
 
-    frame = (np.random.default_rng(0).random((SPEED_SIDE, SPEED_SIDE, 3)) * 255).astype(np.uint8)
+    frame = ladder.noise_frame(SPEED_SIDE, SPEED_SIDE)
     rows: list[dict[str, Any]] = []
     for rung in ladder.installed_rungs():
         try:
             sharpener = Sharpener(rung, config=runtime.runtime_config(args))
-            sharpener.sharpen(frame)
-            start = time.perf_counter()
-            sharpener.sharpen(frame)
-            seconds = time.perf_counter() - start
+            seconds = ladder.frame_ms(sharpener, frame, frames=1) / 1000.0
         except KdsharpError as exc:
             rows.append({"rung": rung, "error": str(exc)})
             continue
