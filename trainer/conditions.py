@@ -103,3 +103,8 @@ def with_conditions(x: torch.Tensor, conditions: torch.Tensor) -> torch.Tensor:
     n, _, h, w = x.shape
     planes = conditions.to(x.dtype).reshape(n, -1, 1, 1).expand(n, conditions.shape[-1], h, w)
     return torch.cat([x, planes], 1)
+
+
+def with_case_conditions(x: torch.Tensor, case: str) -> torch.Tensor:
+    """``with_conditions`` for a batch all degraded by the suite's case ``case`` (its fixed conditions)."""
+    return with_conditions(x, torch.tensor([suite_conditions(case)] * x.shape[0], device=x.device))

@@ -33,7 +33,7 @@ import torch
 from kdsharp_train import atomic
 from PIL import Image
 
-from .conditions import suite_conditions, with_conditions
+from .conditions import with_case_conditions
 from .datasets import DatasetError, _images_in, _read, _to_tensor
 from .figures import README_ROWS, CropGrid
 from .polyblur import PolyblurParams, polyblur, tune_polyblur
@@ -119,7 +119,7 @@ def _torch_runner(net: torch.nn.Module, case: Callable[[], str] | None = None) -
             return net(x)
         if case is None:
             raise ValueError("a conditioned student needs the case it is scored on")
-        return net(with_conditions(x, torch.tensor([suite_conditions(case())] * x.shape[0])))
+        return net(with_case_conditions(x, case()))
 
     @torch.no_grad()
     def run(x: torch.Tensor) -> torch.Tensor:

@@ -44,7 +44,7 @@ from .checkpoint import (
     save_checkpoint,
     subdict,
 )
-from .conditions import DegradationRecord, suite_conditions, with_conditions
+from .conditions import DegradationRecord, with_case_conditions, with_conditions
 from .config import TrainConfig, config_from_dict, config_to_dict
 from .datasets import TrainSampler, load_val_set
 from .degrade import seed_everything
@@ -142,7 +142,7 @@ def validate(net: nn.Module, val: list[tuple[str, torch.Tensor, torch.Tensor]], 
         if luma:
             x, y = rgb_to_luma(x), rgb_to_luma(y)
         if told:  # a conditioned student is told the case's true degradation
-            x = with_conditions(x, torch.tensor([suite_conditions(name)] * x.shape[0], device=device))
+            x = with_case_conditions(x, name)
         out = net(x).float().clamp(0, 1)
         p = psnr(out, y)
         ps.append(p)

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from kdsharp_train.conditions import CONDITION_NAMES, DegradationRecord, suite_conditions, with_conditions
+from kdsharp_train.conditions import CONDITION_NAMES, DegradationRecord, suite_conditions, with_case_conditions, with_conditions
 from kdsharp_train.degrade import DegradeConfig, USER_MIX, random_degrade
 from kdsharp_train.export import ExportConfig, ExportError, export_checkpoint
 from kdsharp_train.models import build_model, load_model
@@ -54,6 +54,8 @@ def test_with_conditions_adds_constant_planes() -> None:
     y = with_conditions(x, c)
     assert y.shape == (2, 5, 8, 12) and torch.equal(y[:, :1], x)
     assert torch.equal(y[1, 3], torch.full((8, 12), 7.0))
+    told = with_case_conditions(x, "down_2x")
+    assert told.shape == (2, 5, 8, 12) and torch.equal(told[:, 4], torch.ones(2, 8, 12))  # log2 of 2
 
 
 def test_conditioned_student_trains_validates_and_is_not_exported(tiny_config, tmp_path: Path) -> None:
