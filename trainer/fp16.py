@@ -21,6 +21,7 @@ import numpy as np
 import onnx
 from kdsharp import contract
 from kdsharp_train import atomic
+from google.protobuf.message import DecodeError
 from onnx import TensorProto, numpy_helper
 
 from .export import ExportError, _session, update_sums
@@ -55,9 +56,12 @@ def fp16_sibling(path: Path, tolerance: float = TOLERANCE) -> str:
     """Write ``<stem>.fp16.onnx`` beside the float32 model ``path``; return one line (path, parity, size).
 
     Raises:
-        ExportError: not a float32 kdsharp model, or parity above ``tolerance``.
+        ExportError: not an ONNX file, not a float32 kdsharp model, or parity above ``tolerance``.
     """
-    model = onnx.load(str(path))
+    try:
+        model = onnx.load(str(path))
+    except DecodeError:
+        raise ExportError(f"{path}: not an ONNX model (it does not parse)") from None
     meta = {p.key: p.value for p in model.metadata_props}
     if contract.KEY_SHA256 not in meta or model.graph.input[0].type.tensor_type.elem_type != TensorProto.FLOAT:
         raise ExportError(f"{path}: not a float32 kdsharp model")

@@ -41,3 +41,8 @@ def test_refusals(tmp_path: Path) -> None:
     with pytest.raises(ExportError, match="parity"):
         fp16_sibling(model, tolerance=1e-9)
     assert main(["fp16", str(tmp_path / "m.fp16.onnx")]) == 2
+    garbage = tmp_path / "garbage.onnx"
+    garbage.write_bytes(b"not a model")
+    with pytest.raises(ExportError, match="not an ONNX model"):
+        fp16_sibling(garbage)
+    assert not (tmp_path / "garbage.fp16.onnx").exists()
