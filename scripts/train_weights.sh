@@ -204,6 +204,21 @@ quality-long)
     pair q60k --arch fast --layout bank --train "$UBANK" --val "$DATA/tune" --steps "${QUALITY_LONG_STEPS:-60000}" \
         --val-every 10000 --crop 112 --batch 16 --seed 0 --threads 1 --no-progress --arch-args "$Q_JSON"
     ;;
+quality-p40)
+    # Issue 16: the quality candidate (Q_JSON) with the loss that moved the real-time probe: each crop's
+    # log MSE floored at 40 dB (loss.psnr40) for the ground truth, and for qp40_kd the teacher term in the
+    # same form; qp40_nokd is its same-budget control. QP40_STEPS steps (20 000 by default).
+    pair qp40 --arch fast --layout bank --train "$UBANK" --val "$DATA/tune" --steps "${QP40_STEPS:-20000}" \
+        --val-every 10000 --crop 112 --batch 16 --seed 0 --threads 1 --no-progress --arch-args "$Q_JSON" \
+        --set loss.charbonnier=0 --set loss.psnr40=1 --set 'distill.output_loss="psnr40"'
+    ;;
+realtime-p40)
+    # Issue 15: the real-time student (RT_JSON) with quality-p40's loss: rtp40_kd (ground truth and teacher
+    # terms, both loss.psnr40) beside rtp40_nokd (ground truth alone), RTP40_STEPS steps (24 000 by default).
+    pair rtp40 --arch fast --layout bank --train "$UBANK" --val "$DATA/tune" --steps "${RTP40_STEPS:-24000}" \
+        --val-every 12000 --crop 112 --batch 16 --seed 0 --threads 1 --no-progress --arch-args "$RT_JSON" \
+        --set loss.charbonnier=0 --set loss.psnr40=1 --set 'distill.output_loss="psnr40"'
+    ;;
 probe-psnr)
     # Issue 15, a probe (not shipped): the real-time architecture with the ground truth alone, but each crop's
     # log MSE (loss.psnr) in place of the summed Charbonnier, 10 000 steps. It learned the identity.
@@ -258,7 +273,7 @@ export)
     cp "$RUNS/$TEACHER_RUN/curves.png" weights/card/teacher-curves.png
     ;;
 *)
-    echo "usage: $0 data|teacher|teacher-user|evaluate-user|bank-user|diagnose|realtime|quality|evaluate-teacher-15|evaluate-15|probe-psnr|probe-psnr40|quality-long|ladder-15|students|detail|select|evaluate|export" >&2
+    echo "usage: $0 data|teacher|teacher-user|evaluate-user|bank-user|diagnose|realtime|quality|evaluate-teacher-15|evaluate-15|probe-psnr|probe-psnr40|quality-long|quality-p40|realtime-p40|ladder-15|students|detail|select|evaluate|export" >&2
     exit 2
     ;;
 esac

@@ -61,6 +61,8 @@ class LossConfig:
     Attributes:
         l1, charbonnier, mse, psnr, psnr40, msssim, edge, fft: weights of the ``losses.LOSSES`` entries
             (``psnr``: each crop's log MSE, every crop alike; ``psnr40``: the same up to 40 dB).
+        noharm: weight of ``losses.noharm_loss``, each crop's shortfall below its own input (it
+            needs the degraded input, so it is not a ``LOSSES`` entry).
     """
 
     l1: float = 0.0
@@ -71,10 +73,11 @@ class LossConfig:
     msssim: float = 0.0
     edge: float = 0.0
     fft: float = 0.0
+    noharm: float = 0.0
 
     def weights(self) -> dict[str, float]:
-        """Non-zero weights by loss name."""
-        return {k: v for k, v in dataclasses.asdict(self).items() if v}
+        """Non-zero weights of the ``LOSSES`` entries (pred against target) by name."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if v and k != "noharm"}
 
 
 @dataclass(frozen=True)

@@ -144,6 +144,9 @@ class FastStudent(_Student):
             even form a fixed 16-pixel linear filter); this path can form any linear filter
             of radius ≤ r up to 2r, and the gains make it adapt per block: kernel prediction
             at 1/r resolution, whose only full-resolution work is the tail's.
+        dilation: dilation of the last body conv (1 = plain). A wider window at the same cost,
+            for judging how blurred or noisy a region is (issue 15's local degradation estimate):
+            with ``dilation = d`` the body sees ``(convs - 1 + d)`` low-resolution pixels each side.
         condition: extra constant input planes after the image: the true degradation
             (``conditions.CONDITION_NAMES``) for issue 15's diagnostic, a student told what
             happened to its input. 0 (every shipped student) = blind.
@@ -165,12 +168,13 @@ class FastStudent(_Student):
         detail_kernel: int = 5,
         condition: int = 0,
         linear: int = 0,
+        dilation: int = 1,
     ) -> None:
         super().__init__()
         for name, value, lowest in (("channels", channels, 1), ("convs", convs, 0), ("stride", stride, 1),
                                     ("in_channels", in_channels, 1), ("detail", detail, 0),
                                     ("detail_kernel", detail_kernel, 0), ("condition", condition, 0),
-                                    ("linear", linear, 0)):
+                                    ("linear", linear, 0), ("dilation", dilation, 1)):
             if isinstance(value, bool) or not isinstance(value, int) or value < lowest:
                 raise ValueError(f"{name} must be a whole number >= {lowest}, not {value!r}")
         self.arch_args = {"channels": channels, "convs": convs, "stride": stride, "in_channels": in_channels}
@@ -180,13 +184,19 @@ class FastStudent(_Student):
             self.arch_args["condition"] = condition
         if linear:
             self.arch_args["linear"] = linear
+        if dilation != 1:
+            self.arch_args["dilation"] = dilation
         self.in_channels = in_channels
         self.condition = condition
         r = stride
         self.head = nn.Conv2d(in_channels + condition, channels, 3 * r, stride=r, padding=r)
-        self.body = nn.ModuleList(nn.Conv2d(channels, channels, 3, padding=1) for _ in range(convs))
+        last = convs - 1
+        self.body = nn.ModuleList(
+            nn.Conv2d(channels, channels, 3, padding=dilation if i == last else 1, dilation=dilation if i == last else 1)
+            for i in range(convs)
+        )
         self.size_multiple = r
-        self.receptive_radius = (convs + 2) * r
+        self.receptive_radius = (convs + 2 + (dilation - 1 if convs else 0)) * r
         self.detail: nn.Conv2d | None = None
         self.linear: nn.Conv2d | None = None
         tail_in = channels

@@ -48,7 +48,7 @@ from .conditions import DegradationRecord, with_case_conditions, with_conditions
 from .config import TrainConfig, config_from_dict, config_to_dict
 from .datasets import TrainSampler, load_val_set
 from .degrade import seed_everything
-from .losses import LOSSES, psnr, ssim_value
+from .losses import LOSSES, noharm_loss, psnr, ssim_value
 from .models import arch_of, build_model, count_params, load_model
 
 
@@ -169,7 +169,8 @@ def plot_curves(run_dir: Path) -> None:
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.5))
     if tr:
         a.plot(*zip(*tr), lw=0.8)
-        a.set_yscale("log")
+        if min(v for _, v in tr) > 0:  # the log-MSE losses (psnr, psnr40) are negative: a linear axis
+            a.set_yscale("log")
     a.set_xlabel("step")
     a.set_ylabel("training loss")
     if va:
@@ -360,6 +361,9 @@ def train(cfg: TrainConfig, resume: bool = False, stop_after: int | None = None)
             out, feats, adapted = model(xin)
             pred = out[: x.shape[0]]
             terms = {k: w * LOSSES[k](pred.float(), yt) for k, w in weights.items()}
+            if cfg.loss.noharm:
+                given = xin[: x.shape[0], : yt.shape[1]].float()
+                terms["noharm"] = cfg.loss.noharm * noharm_loss(pred.float(), yt, given)
             if distiller is not None:
                 terms.update(distiller.generator_terms(xin_rgb, out, adapted, yt, x.shape[0], soft))
             loss = sum(terms.values())

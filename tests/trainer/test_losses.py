@@ -68,3 +68,21 @@ def test_psnr40_stops_paying_past_40_db() -> None:
     exact, close = LOSSES["psnr40"](target, target), LOSSES["psnr40"](target + 1e-3, target)  # 60 dB
     far = LOSSES["psnr40"](target + 0.1, target)  # 20 dB
     assert abs(exact.item() + 4.0) < 1e-6 and close.item() - exact.item() < 0.01 and far.item() > -2.1
+
+
+def test_noharm_pays_only_for_crops_made_worse_than_their_input() -> None:
+    from kdsharp_train.losses import noharm_loss
+
+    target = torch.zeros(2, 1, 8, 8)
+    degraded = torch.full((2, 1, 8, 8), 0.01)  # 40 dB (MSE 1e-4) each
+    better = degraded * 0.1
+    assert noharm_loss(better, target, degraded).item() == 0.0
+    assert noharm_loss(degraded, target, degraded).item() == 0.0
+    # Crop 0 untouched, crop 1 ten times the input's error: 10× MSE (1e-3 + floor vs 1e-4 + floor).
+    worse = degraded.clone()
+    worse[1] = 10 ** 0.5 * 0.01
+    expected = (torch.log10(torch.tensor(1e-3 + 1e-4)) - torch.log10(torch.tensor(2e-4))).item() / 2
+    assert abs(noharm_loss(worse, target, degraded).item() - expected) < 1e-5
+    pred = worse.clone().requires_grad_(True)
+    noharm_loss(pred, target, degraded).backward()
+    assert pred.grad is not None and pred.grad[0].abs().sum() == 0 and pred.grad[1].abs().sum() > 0

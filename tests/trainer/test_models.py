@@ -39,10 +39,14 @@ from kdsharp.contract import (
 )
 
 ENTRIES = [("teacher", n) for n in TEACHERS] + [("student", n) for n in STUDENTS]
-#: Every registry entry with its tiny arguments, plus the fast student's detail path (luma and RGB).
+#: Every registry entry with its tiny arguments, plus the fast student's detail path (luma and RGB) and
+#: its linear path with a dilated last conv (issue 15's wider window).
 CASES = [pytest.param(kind, name, TINY_ARGS[(kind, name)], id=f"{kind}-{name}") for kind, name in ENTRIES] + [
     pytest.param("student", "fast", {**TINY_ARGS[("student", "fast")], "detail": 2, "in_channels": c}, id=f"fast-detail-c{c}")
     for c in (1, 3)
+] + [
+    pytest.param("student", "fast", {"channels": 4, "convs": 2, "stride": 4, "in_channels": 1, "linear": 16, "dilation": 3},
+                 id="fast-linear-dilated")
 ]
 
 

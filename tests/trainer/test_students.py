@@ -65,6 +65,7 @@ def test_detail_kernel_must_fit_the_stride(size: int) -> None:
         ({"channels": -1}, "channels must be a whole number >= 1, not -1"),
         ({"stride": 0}, "stride must be a whole number >= 1"),
         ({"convs": -2}, "convs must be a whole number >= 0"),
+        ({"dilation": 0}, "dilation must be a whole number >= 1, not 0"),
     ],
 )
 def test_arguments_must_be_whole_numbers(args: dict, words: str) -> None:

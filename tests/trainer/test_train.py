@@ -128,6 +128,17 @@ def test_luma_student_trains_and_validates_on_luma(tiny_config, teacher_ckpt, tm
     assert net.in_channels == 1 and meta["metrics"]["psnr"] > 10
 
 
+def test_noharm_term_is_logged_beside_the_reconstruction_terms(tiny_config, tmp_path: Path) -> None:
+    cfg = tiny_config(tmp_path, steps=2)
+    cfg = replace_path(cfg, "model.args", {"channels": 4, "convs": 1, "in_channels": 1})
+    cfg = replace_path(replace_path(cfg, "loss.psnr40", 1.0), "loss.noharm", 1.0)
+    train(cfg)
+    rows = [json.loads(line) for line in (Path(cfg.run_dir) / "metrics.jsonl").read_text().splitlines()]
+    terms = [r["terms"] for r in rows if r.get("type") == "train"]
+    assert terms and all({"psnr40", "noharm", "charbonnier"} <= set(t) for t in terms)
+    assert all(t["noharm"] >= 0 for t in terms)
+
+
 def _write_pairs(root: Path, layout: str, n: int = 3) -> None:
     rng = np.random.default_rng(0)
     for i in range(n):
