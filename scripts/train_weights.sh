@@ -219,6 +219,41 @@ realtime-p40)
         --val-every 12000 --crop 112 --batch 16 --seed 0 --threads 1 --no-progress --arch-args "$RT_JSON" \
         --set loss.charbonnier=0 --set loss.psnr40=1 --set 'distill.output_loss="psnr40"'
     ;;
+select-p40)
+    # Issues 15-16: the psnr40 students beside the shipped `fast` on tune/ (the users' suite, 28 photos): the
+    # comparison that decides what ships (val/ only reports, stage evaluate-p40).
+    "$TRAIN" evaluate --data "$DATA/tune" --tune "$DATA/tune" --out "$WORK/select-p40" \
+        --students weights/kdsharp-fast.onnx "$RUNS/rtp40_kd/last.json" "$RUNS/rtp40_nokd/last.json" \
+        "$RUNS/qp40_kd/last.json" "$RUNS/qp40_nokd/last.json" --max-side 256 --threads 2 --no-speed
+    ;;
+evaluate-p40)
+    # Issues 15-16: the same students on val/ with the teacher (evaluate-15's protocol), and the paired
+    # intervals: KD - control for each pair, each new student against the shipped `fast`.
+    "$TRAIN" evaluate --data "$DATA/val" --tune "$DATA/tune" --out "$WORK/eval-p40" \
+        --teacher weights/teacher/teacher.json \
+        --students weights/kdsharp-fast.onnx "$RUNS/rtp40_kd/last.json" "$RUNS/rtp40_nokd/last.json" \
+        "$RUNS/qp40_kd/last.json" "$RUNS/qp40_nokd/last.json" --max-side 256 --threads 2 --no-speed
+    R=$WORK/eval-p40/results.json
+    "$TRAIN" compare "$R" "student: rtp40_kd/last.json" "student: rtp40_nokd/last.json"
+    "$TRAIN" compare "$R" "student: qp40_kd/last.json" "student: qp40_nokd/last.json"
+    "$TRAIN" compare "$R" "student: rtp40_kd/last.json" "student: kdsharp-fast.onnx"
+    "$TRAIN" compare "$R" "student: qp40_kd/last.json" "student: kdsharp-fast.onnx"
+    ;;
+ship-quality)
+    # Issue 16: the `quality` rung (qp40_kd) and its same-budget control (qp40_nokd), each with its fp16
+    # sibling and its val/ scores embedded.
+    "$TRAIN" export "$RUNS/qp40_kd/last.json" --out weights/kdsharp-quality.onnx --fp16 \
+        --evaluation "$WORK/eval-p40/results.json"
+    "$TRAIN" export "$RUNS/qp40_nokd/last.json" --out weights/ablation/quality_nokd.onnx --fp16 \
+        --evaluation "$WORK/eval-p40/results.json"
+    ;;
+ship-fast)
+    # Issue 15: rtp40_kd as `fast` and rtp40_nokd as its control, with fp16 siblings and val/ scores.
+    "$TRAIN" export "$RUNS/rtp40_kd/last.json" --out weights/kdsharp-fast.onnx --fp16 \
+        --evaluation "$WORK/eval-p40/results.json"
+    "$TRAIN" export "$RUNS/rtp40_nokd/last.json" --out weights/ablation/student_nokd.onnx --fp16 \
+        --evaluation "$WORK/eval-p40/results.json"
+    ;;
 probe-psnr)
     # Issue 15, a probe (not shipped): the real-time architecture with the ground truth alone, but each crop's
     # log MSE (loss.psnr) in place of the summed Charbonnier, 10 000 steps. It learned the identity.
@@ -273,7 +308,7 @@ export)
     cp "$RUNS/$TEACHER_RUN/curves.png" weights/card/teacher-curves.png
     ;;
 *)
-    echo "usage: $0 data|teacher|teacher-user|evaluate-user|bank-user|diagnose|realtime|quality|evaluate-teacher-15|evaluate-15|probe-psnr|probe-psnr40|quality-long|quality-p40|realtime-p40|ladder-15|students|detail|select|evaluate|export" >&2
+    echo "usage: $0 data|teacher|teacher-user|evaluate-user|bank-user|diagnose|realtime|quality|evaluate-teacher-15|evaluate-15|probe-psnr|probe-psnr40|quality-long|quality-p40|realtime-p40|select-p40|evaluate-p40|ship-quality|ship-fast|ladder-15|students|detail|select|evaluate|export" >&2
     exit 2
     ;;
 esac

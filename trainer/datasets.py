@@ -141,6 +141,10 @@ class DataConfig:
         sharpness_weight: photos are drawn ∝ area × (sharpness ÷ median sharpness) to this
             power (``sharpness_score``; 0 = by area alone, as before), so the sharpest sources
             teach what sharp looks like more often than soft ones.
+        bank_noisy_weight: ``bank`` layout: how often a crop that went through noise or a codec
+            is drawn, relative to one that did not (1 = as the bank was drawn). The users' mix
+            puts noise or a codec in about two crops of three; 0.5 makes it one of two. Needs a
+            bank with conditions.
     """
 
     train: str = "data/photos/train"
@@ -155,6 +159,7 @@ class DataConfig:
     val_degradations: tuple[str, ...] = SCORED
     unpaired: str = ""
     sharpness_weight: float = 0.0
+    bank_noisy_weight: float = 1.0
 
 
 class TrainSampler:

@@ -221,10 +221,26 @@ class LabelBank:
     def __len__(self) -> int:
         return int(self.degraded.shape[0])
 
+    def noisy_weights(self, weight: float) -> np.ndarray:
+        """Drawing probabilities giving crops with noise or a codec ``weight`` times the others' chance.
+
+        Raises:
+            DatasetError: the bank has no conditions, or ``weight`` is not a positive number.
+        """
+        if not (isinstance(weight, (int, float)) and weight > 0 and np.isfinite(weight)):
+            raise DatasetError(f"data.bank_noisy_weight must be a positive number, not {weight!r}")
+        if self.conditions is None:
+            raise DatasetError("data.bank_noisy_weight needs a bank that keeps each crop's conditions (built since issue 15)")
+        noisy = ((self.conditions[:, 1] > 0) | (self.conditions[:, 2] > 0)).numpy()
+        w = np.where(noisy, float(weight), 1.0)
+        return w / w.sum()
+
     def sample(
-        self, batch: int, crop: int, rng: np.random.Generator
+        self, batch: int, crop: int, rng: np.random.Generator, p: np.ndarray | None = None
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None]:
         """Random sub-crops of random bank crops under one random flip and rotation each.
+
+        ``p``: each bank crop's drawing probability (``noisy_weights``); None draws them alike.
 
         Returns:
             ``(degraded, sharp, teacher, conditions)``: ``batch×3×crop×crop`` float32 in 0–1, and
@@ -236,7 +252,7 @@ class LabelBank:
         side = int(self.degraded.shape[-1])
         if crop > side:
             raise DatasetError(f"training crop {crop} is larger than the bank's {side}px crops")
-        idx = rng.integers(0, len(self), size=batch)
+        idx = rng.integers(0, len(self), size=batch) if p is None else rng.choice(len(self), size=batch, p=p)
         xs, ys, ts = [], [], []
         for i in idx:
             y0, x0 = (int(v) for v in rng.integers(0, side - crop + 1, size=2))

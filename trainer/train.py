@@ -104,7 +104,8 @@ def batch_source(cfg: TrainConfig) -> BatchSource:
         from .label_bank import LabelBank
 
         bank = LabelBank.load(cfg.data.train)
-        return lambda n, rng: bank.sample(n, cfg.data.crop, rng)
+        p = None if cfg.data.bank_noisy_weight == 1.0 else bank.noisy_weights(cfg.data.bank_noisy_weight)
+        return lambda n, rng: bank.sample(n, cfg.data.crop, rng, p)
     sampler = TrainSampler(cfg.data, cfg.degrade)
 
     def draw(n: int, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor, None, torch.Tensor | None]:

@@ -116,6 +116,23 @@ def test_samples_apply_one_crop_flip_and_rotation_to_all_three() -> None:
         bank.sample(1, 9, np.random.default_rng(0))
 
 
+def test_noisy_weight_changes_how_often_noisy_crops_are_drawn() -> None:
+    base = torch.zeros(4, 3, 8, 8, dtype=torch.uint8)
+    base[:, 0, 0, 0] = torch.arange(4, dtype=torch.uint8)  # each crop marked by its index
+    # Crops 0 and 1 went through noise or a codec, 2 and 3 only through blur.
+    conditions = torch.tensor([[0.5, 0.3, 0.0, 0.0], [0.0, 0.0, 0.4, 0.0], [0.5, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0]])
+    bank = LabelBank(degraded=base, sharp=base, teacher=base.to(torch.float16), manifest={}, conditions=conditions)
+    p = bank.noisy_weights(0.25)
+    assert np.allclose(p, [0.1, 0.1, 0.4, 0.4])
+    _, _, _, c = bank.sample(4000, 8, np.random.default_rng(0), p)
+    noisy = ((c[:, 1] > 0) | (c[:, 2] > 0)).float().mean().item()
+    assert 0.17 < noisy < 0.23
+    with pytest.raises(DatasetError, match="positive number"):
+        bank.noisy_weights(0.0)
+    with pytest.raises(DatasetError, match="keeps each crop's conditions"):
+        LabelBank(degraded=base, sharp=base, teacher=base.to(torch.float16), manifest={}).noisy_weights(0.5)
+
+
 def test_output_kd_reads_bank_labels_without_a_teacher(tiny_config) -> None:
     student = build_model("student", "fast", {"channels": 4, "convs": 1, "stride": 4, "in_channels": 1})
     cfg = tiny_config(Path("unused"), distill=DistillConfig(output=2.0))
