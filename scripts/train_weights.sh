@@ -219,6 +219,27 @@ realtime-p40)
         --val-every 12000 --crop 112 --batch 16 --seed 0 --threads 1 --no-progress --arch-args "$RT_JSON" \
         --set loss.charbonnier=0 --set loss.psnr40=1 --set 'distill.output_loss="psnr40"'
     ;;
+realtime-noharm)
+    # Issue 15: as realtime-p40, plus loss.noharm=2 (each crop's shortfall below its own input, in the same
+    # log units): rtnh_kd beside its control rtnh_nokd. The probe (6 000 steps, tune) kept gauss_s0.6 and the
+    # resampling cases at or above the input for 0.04 dB of mean.
+    pair rtnh --arch fast --layout bank --train "$UBANK" --val "$DATA/tune" --steps "${RTP40_STEPS:-24000}" \
+        --val-every 12000 --crop 112 --batch 16 --seed 0 --threads 1 --no-progress --arch-args "$RT_JSON" \
+        --set loss.charbonnier=0 --set loss.psnr40=1 --set loss.noharm=2 --set 'distill.output_loss="psnr40"'
+    ;;
+probes-levers)
+    # Issue 15, probes (not shipped): the real-time student with loss.psnr40 for 6 000 steps (as probe-psnr40,
+    # validated on tune/ by the trainer, metrics.jsonl), one lever each: a dilated last conv (probe_dil4), the
+    # teacher term in the same form (probe_p40kd), loss.noharm=2 (probe_noharm), the bank's noisy or coded
+    # crops drawn half as often (probe_mix).
+    P=(--arch fast --layout bank --train "$UBANK" --val "$DATA/tune" --steps 6000 --val-every 3000 --crop 112
+       --batch 16 --seed 0 --threads 1 --no-progress --set loss.charbonnier=0 --set loss.psnr40=1)
+    "$TRAIN" student --run-dir "$RUNS/probe_dil4" "${P[@]}" --arch-args "${RT_JSON%\}},\"dilation\":4}" --resume
+    "$TRAIN" student --run-dir "$RUNS/probe_p40kd" "${P[@]}" --arch-args "$RT_JSON" --set 'distill.output_loss="psnr40"' \
+        --set distill.output=1.0 --resume
+    "$TRAIN" student --run-dir "$RUNS/probe_noharm" "${P[@]}" --arch-args "$RT_JSON" --set loss.noharm=2 --resume
+    "$TRAIN" student --run-dir "$RUNS/probe_mix" "${P[@]}" --arch-args "$RT_JSON" --set data.bank_noisy_weight=0.5 --resume
+    ;;
 select-p40)
     # Issues 15-16: the psnr40 students beside the shipped `fast` on tune/ (the users' suite, 28 photos): the
     # comparison that decides what ships (val/ only reports, stage evaluate-p40).
@@ -308,7 +329,7 @@ export)
     cp "$RUNS/$TEACHER_RUN/curves.png" weights/card/teacher-curves.png
     ;;
 *)
-    echo "usage: $0 data|teacher|teacher-user|evaluate-user|bank-user|diagnose|realtime|quality|evaluate-teacher-15|evaluate-15|probe-psnr|probe-psnr40|quality-long|quality-p40|realtime-p40|select-p40|evaluate-p40|ship-quality|ship-fast|ladder-15|students|detail|select|evaluate|export" >&2
+    echo "usage: $0 data|teacher|teacher-user|evaluate-user|bank-user|diagnose|realtime|quality|evaluate-teacher-15|evaluate-15|probe-psnr|probe-psnr40|quality-long|quality-p40|realtime-p40|realtime-noharm|probes-levers|select-p40|evaluate-p40|ship-quality|ship-fast|ladder-15|students|detail|select|evaluate|export" >&2
     exit 2
     ;;
 esac
