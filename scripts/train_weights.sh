@@ -241,10 +241,11 @@ probes-levers)
     "$TRAIN" student --run-dir "$RUNS/probe_mix" "${P[@]}" --arch-args "$RT_JSON" --set data.bank_noisy_weight=0.5 --resume
     ;;
 select-p40)
-    # Issues 15-16: the psnr40 students beside the shipped `fast` on tune/ (the users' suite, 28 photos): the
+    # Issues 15-16: the psnr40 students (with and without loss.noharm) beside the shipped `fast` on tune/ (the users' suite, 28 photos): the
     # comparison that decides what ships (val/ only reports, stage evaluate-p40).
     "$TRAIN" evaluate --data "$DATA/tune" --tune "$DATA/tune" --out "$WORK/select-p40" \
         --students weights/kdsharp-fast.onnx "$RUNS/rtp40_kd/last.json" "$RUNS/rtp40_nokd/last.json" \
+        "$RUNS/rtnh_kd/last.json" "$RUNS/rtnh_nokd/last.json" \
         "$RUNS/qp40_kd/last.json" "$RUNS/qp40_nokd/last.json" --max-side 256 --threads 2 --no-speed
     ;;
 evaluate-p40)
@@ -253,11 +254,14 @@ evaluate-p40)
     "$TRAIN" evaluate --data "$DATA/val" --tune "$DATA/tune" --out "$WORK/eval-p40" \
         --teacher weights/teacher/teacher.json \
         --students weights/kdsharp-fast.onnx "$RUNS/rtp40_kd/last.json" "$RUNS/rtp40_nokd/last.json" \
+        "$RUNS/rtnh_kd/last.json" "$RUNS/rtnh_nokd/last.json" \
         "$RUNS/qp40_kd/last.json" "$RUNS/qp40_nokd/last.json" --max-side 256 --threads 2 --no-speed
     R=$WORK/eval-p40/results.json
     "$TRAIN" compare "$R" "student: rtp40_kd/last.json" "student: rtp40_nokd/last.json"
+    "$TRAIN" compare "$R" "student: rtnh_kd/last.json" "student: rtnh_nokd/last.json"
     "$TRAIN" compare "$R" "student: qp40_kd/last.json" "student: qp40_nokd/last.json"
     "$TRAIN" compare "$R" "student: rtp40_kd/last.json" "student: kdsharp-fast.onnx"
+    "$TRAIN" compare "$R" "student: rtnh_kd/last.json" "student: kdsharp-fast.onnx"
     "$TRAIN" compare "$R" "student: qp40_kd/last.json" "student: kdsharp-fast.onnx"
     ;;
 ship-quality)
@@ -269,10 +273,12 @@ ship-quality)
         --evaluation "$WORK/eval-p40/results.json"
     ;;
 ship-fast)
-    # Issue 15: rtp40_kd as `fast` and rtp40_nokd as its control, with fp16 siblings and val/ scores.
-    "$TRAIN" export "$RUNS/rtp40_kd/last.json" --out weights/kdsharp-fast.onnx --fp16 \
+    # Issue 15: the real-time pair that select-p40 picked (RT_SHIP: rtp40 or rtnh), ${RT_SHIP}_kd as `fast`
+    # and ${RT_SHIP}_nokd as its control, with fp16 siblings and val/ scores.
+    case "${RT_SHIP:-}" in rtp40 | rtnh) ;; *) echo "RT_SHIP must be rtp40 or rtnh, not '${RT_SHIP:-}'" >&2; exit 2 ;; esac
+    "$TRAIN" export "$RUNS/${RT_SHIP}_kd/last.json" --out weights/kdsharp-fast.onnx --fp16 \
         --evaluation "$WORK/eval-p40/results.json"
-    "$TRAIN" export "$RUNS/rtp40_nokd/last.json" --out weights/ablation/student_nokd.onnx --fp16 \
+    "$TRAIN" export "$RUNS/${RT_SHIP}_nokd/last.json" --out weights/ablation/student_nokd.onnx --fp16 \
         --evaluation "$WORK/eval-p40/results.json"
     ;;
 probe-psnr)
