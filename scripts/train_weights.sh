@@ -240,6 +240,20 @@ probes-levers)
     "$TRAIN" student --run-dir "$RUNS/probe_noharm" "${P[@]}" --arch-args "$RT_JSON" --set loss.noharm=2 --resume
     "$TRAIN" student --run-dir "$RUNS/probe_mix" "${P[@]}" --arch-args "$RT_JSON" --set data.bank_noisy_weight=0.5 --resume
     ;;
+quality-kdonly)
+    # Issue 16, for the next session: the quality candidate learning the teacher alone (qko_kd: the teacher term
+    # in loss.psnr40's form, no ground-truth term; the teacher is the robust one, 3 cases below the input at
+    # worst -0.14 dB) beside its same-budget control on the ground truth (qko_nokd), QKO_STEPS (60 000) steps.
+    "$TRAIN" student --run-dir "$RUNS/qko_kd" --arch fast --layout bank --train "$UBANK" --val "$DATA/tune" \
+        --steps "${QKO_STEPS:-60000}" --val-every 10000 --crop 112 --batch 16 --seed 0 --threads 1 --no-progress \
+        --arch-args "$Q_JSON" --set loss.charbonnier=0 --set distill.output=1.0 --set 'distill.output_loss="psnr40"' --resume &
+    kd=$!
+    "$TRAIN" student --run-dir "$RUNS/qko_nokd" --arch fast --layout bank --train "$UBANK" --val "$DATA/tune" \
+        --steps "${QKO_STEPS:-60000}" --val-every 10000 --crop 112 --batch 16 --seed 0 --threads 1 --no-progress \
+        --arch-args "$Q_JSON" --set loss.charbonnier=0 --set loss.psnr40=1 --resume &
+    nokd=$!
+    wait "$kd" "$nokd"
+    ;;
 select-p40)
     # Issues 15-16: the psnr40 students (with and without loss.noharm) beside the shipped `fast` on tune/ (the users' suite, 28 photos): the
     # comparison that decides what ships (val/ only reports, stage evaluate-p40).
@@ -304,6 +318,16 @@ ladder-15)
     cp "$WORK/eval-15/results.md" weights/card/results-15.md
     cp "$WORK/eval-15-teacher/results.md" weights/card/results-15-teacher.md
     ;;
+card-p40)
+    # Issues 15-16: the card's ladder and tables from evaluate-p40 (one protocol, the teacher in the same run).
+    # FAST_ROW names the row that shipped as `fast` (rtnh_kd: FAST_ROW="student: rtnh_kd/last.json"), QUALITY_ROW
+    # the quality candidate (not shipped this session).
+    "$TRAIN" ladder --results "$WORK/eval-p40/results.json" --out weights/card/ladder.png \
+        --rung "fast=${FAST_ROW:-student: rtnh_kd/last.json}" --rung "quality (candidate, not shipped)=${QUALITY_ROW:-student: qp40_kd/last.json}" \
+        --rung "max=teacher: teacher/teacher.json"
+    cp "$WORK/eval-p40/results.md" weights/card/results-p40.md
+    cp "$WORK/select-p40/results.md" weights/card/select-p40.md
+    ;;
 detail)
     three detail60k "${DETAIL_ARGS[@]}"
     ;;
@@ -335,7 +359,7 @@ export)
     cp "$RUNS/$TEACHER_RUN/curves.png" weights/card/teacher-curves.png
     ;;
 *)
-    echo "usage: $0 data|teacher|teacher-user|evaluate-user|bank-user|diagnose|realtime|quality|evaluate-teacher-15|evaluate-15|probe-psnr|probe-psnr40|quality-long|quality-p40|realtime-p40|realtime-noharm|probes-levers|select-p40|evaluate-p40|ship-quality|ship-fast|ladder-15|students|detail|select|evaluate|export" >&2
+    echo "usage: $0 data|teacher|teacher-user|evaluate-user|bank-user|diagnose|realtime|quality|evaluate-teacher-15|evaluate-15|probe-psnr|probe-psnr40|quality-long|quality-p40|realtime-p40|realtime-noharm|probes-levers|quality-kdonly|select-p40|evaluate-p40|ship-quality|ship-fast|card-p40|ladder-15|students|detail|select|evaluate|export" >&2
     exit 2
     ;;
 esac

@@ -46,14 +46,30 @@ def soften(photo: np.ndarray, radius: float, quality: int) -> np.ndarray:
     return np.asarray(Image.open(buffer).convert("RGB"))
 
 
-def test_default_model_brings_a_softened_photo_closer_to_its_original(held_out_photo: np.ndarray) -> None:
+def webcam_like(photo: np.ndarray) -> np.ndarray:
+    """Half size and back (bilinear), sensor-like noise (σ 2.5 levels), JPEG 60: a video call's frame."""
+    h, w = photo.shape[:2]
+    small = Image.fromarray(photo).resize((w // 2, h // 2), Image.Resampling.BILINEAR)
+    back = np.asarray(small.resize((w, h), Image.Resampling.BILINEAR)).astype(np.float32)
+    noisy = np.clip(back + np.random.default_rng(0).normal(0.0, 2.5, back.shape), 0, 255).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(noisy).save(buffer, "JPEG", quality=60)
+    return np.asarray(Image.open(buffer).convert("RGB"))
+
+
+# The default (`fast`) since issue 15's third session is the student trained never to fall below its
+# input (loss.noharm): on this photo it gains +0.13 dB on each softening (the previous default gained
+# +1.2 dB on the blur but made resampled and coded frames worse; MODEL_CARD.md). The margins here are
+# what it must keep: measurably closer on both, never further.
+@pytest.mark.parametrize("softening", ["blur 1.2 + JPEG 92", "webcam-like"])
+def test_default_model_brings_a_softened_photo_closer_to_its_original(held_out_photo: np.ndarray, softening: str) -> None:
     sharpener = Sharpener(config=CPU)  # the shipped default, checksum-verified by the core
     assert sharpener.model_path == shipped.shipped_path(shipped.DEFAULT_MODEL)
     assert sharpener.providers == ["CPUExecutionProvider"]
-    soft = soften(held_out_photo, radius=1.2, quality=92)
+    soft = soften(held_out_photo, radius=1.2, quality=92) if softening.startswith("blur") else webcam_like(held_out_photo)
     out = sharpener.sharpen(soft)
     before, after = psnr(soft, held_out_photo), psnr(out, held_out_photo)
-    assert after > before + 0.5, f"PSNR {before:.2f} dB -> {after:.2f} dB"
+    assert after > before + 0.05, f"PSNR {before:.2f} dB -> {after:.2f} dB"
     # strength scales the effect: half strength lands in between
     half = psnr(sharpener.sharpen(soft, strength=0.5), held_out_photo)
     assert before < half < after
@@ -61,7 +77,7 @@ def test_default_model_brings_a_softened_photo_closer_to_its_original(held_out_p
 
 def test_default_model_leaves_a_sharp_photo_nearly_alone(held_out_photo: np.ndarray) -> None:
     out = Sharpener(config=CPU).sharpen(held_out_photo)
-    assert psnr(out, held_out_photo) > 30.0
+    assert psnr(out, held_out_photo) > 45.0
 
 
 @pytest.mark.parametrize("name", sorted(shipped.SHIPPED_MODELS))
