@@ -239,6 +239,9 @@ probes-levers)
         --set distill.output=1.0 --resume
     "$TRAIN" student --run-dir "$RUNS/probe_noharm" "${P[@]}" --arch-args "$RT_JSON" --set loss.noharm=2 --resume
     "$TRAIN" student --run-dir "$RUNS/probe_mix" "${P[@]}" --arch-args "$RT_JSON" --set data.bank_noisy_weight=0.5 --resume
+    # Third session's last probe: noharm beside the summed Charbonnier (the previous `fast`'s loss) instead of psnr40.
+    "$TRAIN" student --run-dir "$RUNS/probe_charb_noharm" "${P[@]}" --arch-args "$RT_JSON" --set loss.psnr40=0 \
+        --set loss.charbonnier=1 --set loss.noharm=2 --resume
     ;;
 quality-kdonly)
     # Issue 16, for the next session: the quality candidate learning the teacher alone (qko_kd: the teacher term

@@ -46,7 +46,7 @@ from .checkpoint import (
 )
 from .conditions import DegradationRecord, with_case_conditions, with_conditions
 from .config import TrainConfig, config_from_dict, config_to_dict
-from .datasets import TrainSampler, load_val_set
+from .datasets import DatasetError, TrainSampler, load_val_set
 from .degrade import seed_everything
 from .losses import LOSSES, noharm_loss, psnr, ssim_value
 from .models import arch_of, build_model, count_params, load_model
@@ -106,6 +106,8 @@ def batch_source(cfg: TrainConfig) -> BatchSource:
         bank = LabelBank.load(cfg.data.train)
         p = None if cfg.data.bank_noisy_weight == 1.0 else bank.noisy_weights(cfg.data.bank_noisy_weight)
         return lambda n, rng: bank.sample(n, cfg.data.crop, rng, p)
+    if cfg.data.bank_noisy_weight != 1.0:
+        raise DatasetError(f"data.bank_noisy_weight applies to the bank layout, not {cfg.data.layout!r}")
     sampler = TrainSampler(cfg.data, cfg.degrade)
 
     def draw(n: int, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor, None, torch.Tensor | None]:

@@ -14,6 +14,7 @@ import pytest
 import torch
 from kdsharp_train.checkpoint import load_checkpoint
 from kdsharp_train.config import DistillConfig, OptimConfig, TrainConfig, config_from_dict, config_to_dict, replace_path
+from kdsharp_train.datasets import DatasetError
 from kdsharp_train.distill import DistillError
 from kdsharp_train.models import load_model
 from kdsharp_train.train import lr_at, train
@@ -137,6 +138,12 @@ def test_noharm_term_is_logged_beside_the_reconstruction_terms(tiny_config, tmp_
     terms = [r["terms"] for r in rows if r.get("type") == "train"]
     assert terms and all({"psnr40", "noharm", "charbonnier"} <= set(t) for t in terms)
     assert all(t["noharm"] >= 0 for t in terms)
+
+
+def test_bank_noisy_weight_outside_a_bank_is_refused(tiny_config, tmp_path: Path) -> None:
+    cfg = replace_path(tiny_config(tmp_path, steps=1), "data.bank_noisy_weight", 0.5)
+    with pytest.raises(DatasetError, match="applies to the bank layout, not 'folder'"):
+        train(cfg)
 
 
 def _write_pairs(root: Path, layout: str, n: int = 3) -> None:
