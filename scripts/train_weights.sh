@@ -48,6 +48,11 @@ USER_STEPS=${USER_STEPS:-12000}
 RUNS=$WORK/runs
 # Issue 15: the shipped teacher's label bank (stage bank-user) and the diagnostic's step budget.
 UBANK=$WORK/bank-teacher_user
+# What every issue 15-16 student run shares: the fast family on that bank, validated on tune/, 112² crops,
+# batch 16, seed 0, one thread (two runs side by side fill the two cores).
+UB=(--arch fast --layout bank --train "$UBANK" --val "$DATA/tune" --crop 112 --batch 16 --seed 0 --threads 1 --no-progress)
+# The floored per-crop loss (loss.psnr40) in place of the Charbonnier, and the teacher term in the same form.
+P40=(--set loss.charbonnier=0 --set loss.psnr40=1 --set 'distill.output_loss="psnr40"')
 DIAG_STEPS=${DIAG_STEPS:-20000}
 FAST_JSON='{"channels":16,"convs":3,"stride":4,"in_channels":1}'
 # The redesigned real-time student (issue 15) and the `quality` rung (issue 16); see the model card.
@@ -104,8 +109,7 @@ pair() {
 # Charbonnier for STEPS steps (validated on tune), then scored beside rt_nokd on the users' suite.
 loss_probe() {
     local name=$1 loss=$2 steps=$3
-    "$TRAIN" student --run-dir "$RUNS/$name" --arch fast --layout bank --train "$UBANK" --val "$DATA/tune" \
-        --steps "$steps" --val-every $((steps / 2)) --crop 112 --batch 16 --seed 0 --threads 1 --no-progress \
+    "$TRAIN" student --run-dir "$RUNS/$name" "${UB[@]}" --steps "$steps" --val-every $((steps / 2)) \
         --arch-args "$RT_JSON" --set loss.charbonnier=0 --set "loss.$loss=1" --resume
     "$TRAIN" evaluate --data "$DATA/val" --tune "$DATA/tune" --out "$WORK/eval-${name//_/-}" \
         --students "$RUNS/$name/last.json" "$RUNS/rt_nokd/last.json" --max-side 256 --threads 2 --no-speed
@@ -157,8 +161,7 @@ diagnose)
     # truth alone, blind (diag_blind) and told each crop's true degradation as four constant input planes
     # (diag_told), same steps, seed and bank. Stage evaluate-15 scores both on the users' suite (the told
     # one is given each case's conditions, as the tuned unsharp mask is given its setting).
-    DIAG=(--arch fast --layout bank --train "$UBANK" --val "$DATA/tune" --steps "$DIAG_STEPS" --val-every 10000
-          --crop 112 --batch 16 --seed 0 --threads 1 --no-progress)
+    DIAG=("${UB[@]}" --steps "$DIAG_STEPS" --val-every 10000)
     "$TRAIN" student --run-dir "$RUNS/diag_blind" "${DIAG[@]}" --arch-args "$FAST_JSON" --resume &
     blind=$!
     "$TRAIN" student --run-dir "$RUNS/diag_told" "${DIAG[@]}" --arch-args "${FAST_JSON%\}},\"condition\":4}" --resume &
@@ -169,14 +172,12 @@ realtime)
     # Issue 15: the redesigned real-time student (FastStudent with the linear path, RT_JSON) on the shipped
     # teacher's bank, RT_STEPS steps: rt_kd (teacher term + ground truth) beside rt_nokd (the same-budget
     # control), side by side, one thread each.
-    pair rt --arch fast --layout bank --train "$UBANK" --val "$DATA/tune" --steps "$RT_STEPS" --val-every 10000 \
-        --crop 112 --batch 16 --seed 0 --threads 1 --no-progress --arch-args "$RT_JSON"
+    pair rt "${UB[@]}" --steps "$RT_STEPS" --val-every 10000 --arch-args "$RT_JSON"
     ;;
 quality)
     # Issue 16: the `quality` rung, a wider and deeper FastStudent (Q_JSON), same bank, QUALITY_STEPS steps,
     # distilled (q_kd: teacher term + ground truth) beside its same-budget control (q_nokd).
-    pair q --arch fast --layout bank --train "$UBANK" --val "$DATA/tune" --steps "$QUALITY_STEPS" --val-every 2500 \
-        --crop 112 --batch 16 --seed 0 --threads 1 --no-progress --arch-args "$Q_JSON"
+    pair q "${UB[@]}" --steps "$QUALITY_STEPS" --val-every 2500 --arch-args "$Q_JSON"
     ;;
 evaluate-teacher-15)
     # Issues 15-16: the shipped teacher (the `max` rung) on the users' suite as it stands now (the H.264 case
@@ -201,39 +202,32 @@ evaluate-15)
 quality-long)
     # Issue 16, for the next session: the quality candidate on a full schedule (QUALITY_LONG_STEPS, 60 000 by
     # default: about 1.6 CPU-hours a run), started at the end of 2026-12-01's session and resumed after it.
-    pair q60k --arch fast --layout bank --train "$UBANK" --val "$DATA/tune" --steps "${QUALITY_LONG_STEPS:-60000}" \
-        --val-every 10000 --crop 112 --batch 16 --seed 0 --threads 1 --no-progress --arch-args "$Q_JSON"
+    pair q60k "${UB[@]}" --steps "${QUALITY_LONG_STEPS:-60000}" --val-every 10000 --arch-args "$Q_JSON"
     ;;
 quality-p40)
     # Issue 16: the quality candidate (Q_JSON) with the loss that moved the real-time probe: each crop's
     # log MSE floored at 40 dB (loss.psnr40) for the ground truth, and for qp40_kd the teacher term in the
     # same form; qp40_nokd is its same-budget control. QP40_STEPS steps (20 000 by default).
-    pair qp40 --arch fast --layout bank --train "$UBANK" --val "$DATA/tune" --steps "${QP40_STEPS:-20000}" \
-        --val-every 10000 --crop 112 --batch 16 --seed 0 --threads 1 --no-progress --arch-args "$Q_JSON" \
-        --set loss.charbonnier=0 --set loss.psnr40=1 --set 'distill.output_loss="psnr40"'
+    pair qp40 "${UB[@]}" --steps "${QP40_STEPS:-20000}" --val-every 10000 --arch-args "$Q_JSON" "${P40[@]}"
     ;;
 realtime-p40)
     # Issue 15: the real-time student (RT_JSON) with quality-p40's loss: rtp40_kd (ground truth and teacher
     # terms, both loss.psnr40) beside rtp40_nokd (ground truth alone), RTP40_STEPS steps (24 000 by default).
-    pair rtp40 --arch fast --layout bank --train "$UBANK" --val "$DATA/tune" --steps "${RTP40_STEPS:-24000}" \
-        --val-every 12000 --crop 112 --batch 16 --seed 0 --threads 1 --no-progress --arch-args "$RT_JSON" \
-        --set loss.charbonnier=0 --set loss.psnr40=1 --set 'distill.output_loss="psnr40"'
+    pair rtp40 "${UB[@]}" --steps "${RTP40_STEPS:-24000}" --val-every 12000 --arch-args "$RT_JSON" "${P40[@]}"
     ;;
 realtime-noharm)
     # Issue 15: as realtime-p40, plus loss.noharm=2 (each crop's shortfall below its own input, in the same
     # log units): rtnh_kd beside its control rtnh_nokd. The probe (6 000 steps, tune) kept gauss_s0.6 and the
     # resampling cases at or above the input for 0.04 dB of mean.
-    pair rtnh --arch fast --layout bank --train "$UBANK" --val "$DATA/tune" --steps "${RTP40_STEPS:-24000}" \
-        --val-every 12000 --crop 112 --batch 16 --seed 0 --threads 1 --no-progress --arch-args "$RT_JSON" \
-        --set loss.charbonnier=0 --set loss.psnr40=1 --set loss.noharm=2 --set 'distill.output_loss="psnr40"'
+    pair rtnh "${UB[@]}" --steps "${RTP40_STEPS:-24000}" --val-every 12000 --arch-args "$RT_JSON" "${P40[@]}" \
+        --set loss.noharm=2
     ;;
 probes-levers)
     # Issue 15, probes (not shipped): the real-time student with loss.psnr40 for 6 000 steps (as probe-psnr40,
     # validated on tune/ by the trainer, metrics.jsonl), one lever each: a dilated last conv (probe_dil4), the
     # teacher term in the same form (probe_p40kd), loss.noharm=2 (probe_noharm), the bank's noisy or coded
     # crops drawn half as often (probe_mix).
-    P=(--arch fast --layout bank --train "$UBANK" --val "$DATA/tune" --steps 6000 --val-every 3000 --crop 112
-       --batch 16 --seed 0 --threads 1 --no-progress --set loss.charbonnier=0 --set loss.psnr40=1)
+    P=("${UB[@]}" --steps 6000 --val-every 3000 --set loss.charbonnier=0 --set loss.psnr40=1)
     "$TRAIN" student --run-dir "$RUNS/probe_dil4" "${P[@]}" --arch-args "${RT_JSON%\}},\"dilation\":4}" --resume
     "$TRAIN" student --run-dir "$RUNS/probe_p40kd" "${P[@]}" --arch-args "$RT_JSON" --set 'distill.output_loss="psnr40"' \
         --set distill.output=1.0 --resume
@@ -247,13 +241,10 @@ quality-kdonly)
     # Issue 16, for the next session: the quality candidate learning the teacher alone (qko_kd: the teacher term
     # in loss.psnr40's form, no ground-truth term; the teacher is the robust one, 3 cases below the input at
     # worst -0.14 dB) beside its same-budget control on the ground truth (qko_nokd), QKO_STEPS (60 000) steps.
-    "$TRAIN" student --run-dir "$RUNS/qko_kd" --arch fast --layout bank --train "$UBANK" --val "$DATA/tune" \
-        --steps "${QKO_STEPS:-60000}" --val-every 10000 --crop 112 --batch 16 --seed 0 --threads 1 --no-progress \
-        --arch-args "$Q_JSON" --set loss.charbonnier=0 --set distill.output=1.0 --set 'distill.output_loss="psnr40"' --resume &
+    QKO=("${UB[@]}" --steps "${QKO_STEPS:-60000}" --val-every 10000 --arch-args "$Q_JSON" --set loss.charbonnier=0)
+    "$TRAIN" student --run-dir "$RUNS/qko_kd" "${QKO[@]}" --set distill.output=1.0 --set 'distill.output_loss="psnr40"' --resume &
     kd=$!
-    "$TRAIN" student --run-dir "$RUNS/qko_nokd" --arch fast --layout bank --train "$UBANK" --val "$DATA/tune" \
-        --steps "${QKO_STEPS:-60000}" --val-every 10000 --crop 112 --batch 16 --seed 0 --threads 1 --no-progress \
-        --arch-args "$Q_JSON" --set loss.charbonnier=0 --set loss.psnr40=1 --resume &
+    "$TRAIN" student --run-dir "$RUNS/qko_nokd" "${QKO[@]}" --set loss.psnr40=1 --resume &
     nokd=$!
     wait "$kd" "$nokd"
     ;;
