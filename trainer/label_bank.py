@@ -42,7 +42,7 @@ import torch
 from kdsharp_train import atomic
 from safetensors.torch import load_file, save_file
 
-from .conditions import DegradationRecord
+from .conditions import CONDITION_NAMES, DegradationRecord
 from .config import TrainConfig, config_from_dict
 from .degrade import DegradeConfig
 from .datasets import DatasetError, TrainSampler
@@ -231,7 +231,8 @@ class LabelBank:
             raise DatasetError(f"data.bank_noisy_weight must be a positive number, not {weight!r}")
         if self.conditions is None:
             raise DatasetError("data.bank_noisy_weight needs a bank that keeps each crop's conditions (built since issue 15)")
-        noisy = ((self.conditions[:, 1] > 0) | (self.conditions[:, 2] > 0)).numpy()
+        noise, codec = CONDITION_NAMES.index("noise"), CONDITION_NAMES.index("compression")
+        noisy = ((self.conditions[:, noise] > 0) | (self.conditions[:, codec] > 0)).numpy()
         w = np.where(noisy, float(weight), 1.0)
         return w / w.sum()
 

@@ -62,7 +62,15 @@ def fft_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return (fp - ft).abs().mean()
 
 
-#: Reconstruction loss registry: name → function(pred, target) → scalar.
+#: The floor of ``psnr40_loss`` and ``noharm_loss``: an MSE of 1e-4 is 40 dB.
+PSNR40_FLOOR = 1e-4
+
+
+def crop_log_mse(pred: torch.Tensor, target: torch.Tensor, eps: float) -> torch.Tensor:
+    """Each sample's ``log10(MSE + eps)`` (−PSNR/10 per crop down to the floor ``eps``), shape ``N``."""
+    return torch.log10((pred - target).pow(2).flatten(1).mean(1) + eps)
+
+
 def psnr_loss(pred: torch.Tensor, target: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
     """Mean over the batch of each sample's ``log10(MSE)``, i.e. −PSNR/10 per crop.
 
@@ -73,8 +81,7 @@ def psnr_loss(pred: torch.Tensor, target: torch.Tensor, eps: float = 1e-8) -> to
     ``log10(MSE + 1e-8)`` pays far more for leaving clean crops untouched than for any
     correction; it needs a floor or a mix with fewer nearly clean crops.
     """
-    mse = (pred - target).pow(2).flatten(1).mean(1)
-    return torch.log10(mse + eps).mean()
+    return crop_log_mse(pred, target, eps).mean()
 
 
 def psnr40_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -83,7 +90,7 @@ def psnr40_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     Past 40 dB a crop stops paying, so clean and nearly clean crops no longer reward the
     identity above every correction (what the floorless form taught the student).
     """
-    return psnr_loss(pred, target, eps=1e-4)
+    return psnr_loss(pred, target, eps=PSNR40_FLOOR)
 
 
 def noharm_loss(pred: torch.Tensor, target: torch.Tensor, degraded: torch.Tensor) -> torch.Tensor:
@@ -94,12 +101,11 @@ def noharm_loss(pred: torch.Tensor, target: torch.Tensor, degraded: torch.Tensor
     worse than the input" on every case; this term pays for exactly that, crop by crop, and
     nothing for how far above the input a crop goes (the reconstruction terms do that).
     """
-    floor = 1e-4
-    out = torch.log10((pred - target).pow(2).flatten(1).mean(1) + floor)
-    given = torch.log10((degraded - target).pow(2).flatten(1).mean(1) + floor)
-    return torch.relu(out - given).mean()
+    shortfall = crop_log_mse(pred, target, PSNR40_FLOOR) - crop_log_mse(degraded, target, PSNR40_FLOOR)
+    return torch.relu(shortfall).mean()
 
 
+#: Reconstruction loss registry: name → function(pred, target) → scalar.
 LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
     "l1": l1_loss,
     "charbonnier": charbonnier_loss,
