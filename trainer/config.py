@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .datasets import DataConfig
-from .degrade import DegradeConfig
+from .degrade import DegradeConfig, is_number
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,17 @@ class LossConfig:
     edge: float = 0.0
     fft: float = 0.0
     noharm: float = 0.0
+
+    def __post_init__(self) -> None:
+        """Refuse a weight that is not a finite number ≥ 0 (one line naming it).
+
+        Raises:
+            ValueError: e.g. ``loss.noharm must be a number >= 0, not 'x'``.
+        """
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if not is_number(value) or value < 0:
+                raise ValueError(f"loss.{f.name} must be a number >= 0, not {value!r}")
 
     def weights(self) -> dict[str, float]:
         """Non-zero weights of the ``LOSSES`` entries (pred against target) by name."""

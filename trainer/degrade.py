@@ -309,7 +309,8 @@ def quantize(x: torch.Tensor) -> torch.Tensor:
     return torch.round(x.clamp(0, 1) * 255.0) / 255.0
 
 
-def _is_number(value: object) -> bool:
+def is_number(value: object) -> bool:
+    """A finite int or float (not a bool): what a numeric setting from JSON must be."""
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
@@ -387,14 +388,14 @@ class DegradeConfig:
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if f.name.startswith("p_"):
-                if not _is_number(value) or not 0.0 <= value <= 1.0:
+                if not is_number(value) or not 0.0 <= value <= 1.0:
                     raise ValueError(f"degrade.{f.name} must be a probability from 0 to 1, got {value!r}")
             elif isinstance(f.default, tuple):
                 lo_hi = whole.get(f.name)
                 floor = 1.0 if f.name.endswith("_scale") else 0.0
                 ok = (
                     isinstance(value, (tuple, list)) and len(value) == 2
-                    and all(_is_number(v) and (lo_hi is None or float(v).is_integer()) for v in value)
+                    and all(is_number(v) and (lo_hi is None or float(v).is_integer()) for v in value)
                     and floor <= value[0] <= value[1]
                     and (lo_hi is None or (lo_hi[0] <= value[0] and value[1] <= lo_hi[1]))
                 )

@@ -140,6 +140,12 @@ def test_noharm_term_is_logged_beside_the_reconstruction_terms(tiny_config, tmp_
     assert all(t["noharm"] >= 0 for t in terms)
 
 
+@pytest.mark.parametrize("value", ["x", -1, float("nan"), True])
+def test_a_loss_weight_that_is_not_a_number_at_least_zero_is_one_line(value: object) -> None:
+    with pytest.raises(ValueError, match=r"^loss\.noharm must be a number >= 0, not "):
+        replace_path(TrainConfig(), "loss.noharm", value)
+
+
 def test_bank_noisy_weight_outside_a_bank_is_refused(tiny_config, tmp_path: Path) -> None:
     cfg = replace_path(tiny_config(tmp_path, steps=1), "data.bank_noisy_weight", 0.5)
     with pytest.raises(DatasetError, match="applies to the bank layout, not 'folder'"):
