@@ -59,6 +59,9 @@ FAST_JSON='{"channels":16,"convs":3,"stride":4,"in_channels":1}'
 RT_JSON=${RT_JSON:-'{"channels":16,"convs":2,"stride":4,"in_channels":1,"linear":16}'}
 RT_STEPS=${RT_STEPS:-20000}
 Q_JSON=${Q_JSON:-'{"channels":32,"convs":6,"stride":4,"in_channels":1,"linear":16}'}
+# Issue 16, fourth session: the `quality` candidate as a plain-conv RGB U-Net (students.UNetStudent), 102 GFLOP
+# per 1080p frame, 0.38 s per megapixel through onnxruntime on the 2 cores.
+QU_JSON=${QU_JSON:-'{"channels":16,"enc_blocks":[0,1,2],"middle_blocks":3,"dec_blocks":[1,1,1],"in_channels":3}'}
 QUALITY_STEPS=${QUALITY_STEPS:-5000}
 STUDENT_STEPS=60000
 COMMON=(--arch fast --layout bank --train "$BANK" --val "$DATA/val" --steps "$STUDENT_STEPS"
@@ -248,6 +251,13 @@ quality-kdonly)
     nokd=$!
     wait "$kd" "$nokd"
     ;;
+quality-unet)
+    # Issue 16, fourth session: the quality candidate as a U-Net (QU_JSON) with the shipped `fast`'s loss
+    # (psnr40 + noharm 2, the teacher term in psnr40 form for qu_kd), QU_STEPS steps (8 000 by default: one
+    # session on one thread each), beside its same-budget control qu_nokd.
+    pair qu "${UB[@]}" --arch unet --steps "${QU_STEPS:-8000}" --val-every 2500 --arch-args "$QU_JSON" "${P40[@]}" \
+        --set loss.noharm=2
+    ;;
 select-p40)
     # Issues 15-16: the psnr40 students (with and without loss.noharm) beside the shipped `fast` on tune/ (the users' suite, 28 photos): the
     # comparison that decides what ships (val/ only reports, stage evaluate-p40).
@@ -353,7 +363,7 @@ export)
     cp "$RUNS/$TEACHER_RUN/curves.png" weights/card/teacher-curves.png
     ;;
 *)
-    echo "usage: $0 data|teacher|teacher-user|evaluate-user|bank-user|diagnose|realtime|quality|evaluate-teacher-15|evaluate-15|probe-psnr|probe-psnr40|quality-long|quality-p40|realtime-p40|realtime-noharm|probes-levers|quality-kdonly|select-p40|evaluate-p40|ship-quality|ship-fast|card-p40|ladder-15|students|detail|select|evaluate|export" >&2
+    echo "usage: $0 data|teacher|teacher-user|evaluate-user|bank-user|diagnose|realtime|quality|evaluate-teacher-15|evaluate-15|probe-psnr|probe-psnr40|quality-long|quality-p40|realtime-p40|realtime-noharm|probes-levers|quality-kdonly|quality-unet|select-p40|evaluate-p40|ship-quality|ship-fast|card-p40|ladder-15|students|detail|select|evaluate|export" >&2
     exit 2
     ;;
 esac

@@ -23,7 +23,7 @@ class ModelConfig:
 
     Attributes:
         kind: ``teacher`` or ``student`` (selects the registry).
-        name: registry name (``nafnet``, ``edsr``; ``fast``, ``dsconv``, ``unet_lite``, ``dilated``).
+        name: registry name (``nafnet``, ``edsr``; ``fast``, ``dsconv``, ``unet_lite``, ``unet``, ``dilated``).
         args: constructor arguments overriding the registry defaults.
     """
 

@@ -334,6 +334,101 @@ class UNetLiteStudent(_Student):
         return x + self.out(d0), {"enc0": e0, "enc1": e1, "mid": m, "dec0": d0}
 
 
+class UNetStudent(_Student):
+    """A plain-conv U-Net for the ``quality`` rung: residual 3×3 conv + ReLU blocks at each level.
+
+    Plain dense 3×3 convs are what onnxruntime's CPU kernels run fastest (about 120 GFLOP/s on
+    this project's 2 cores, against about 20 for NAF blocks of the same width), so this
+    architecture spends its FLOPs there. Each level halves the resolution with a 2×2 stride-2
+    conv and doubles the channels; the decoder goes back up with 2×2 transposed convs and adds
+    the encoder's features; global residual, zero-initialised output conv.
+
+    Args:
+        channels: channels at full resolution (doubled per level).
+        enc_blocks: residual conv blocks per encoder level (0 allowed: the level only resamples).
+        middle_blocks: residual conv blocks at the lowest resolution.
+        dec_blocks: residual conv blocks per decoder level (same length as ``enc_blocks``,
+            finest level last).
+        in_channels: 3 (RGB) or 1 (luma).
+    """
+
+    architecture = "unet"
+
+    def __init__(
+        self,
+        channels: int = 16,
+        enc_blocks: tuple[int, ...] = (1, 1),
+        middle_blocks: int = 4,
+        dec_blocks: tuple[int, ...] = (1, 1),
+        in_channels: int = 3,
+    ) -> None:
+        super().__init__()
+        enc_blocks, dec_blocks = tuple(int(n) for n in enc_blocks), tuple(int(n) for n in dec_blocks)
+        if len(enc_blocks) != len(dec_blocks) or not enc_blocks:
+            raise ValueError("enc_blocks and dec_blocks must have the same length, at least 1")
+        if min(enc_blocks + dec_blocks + (middle_blocks,)) < 0 or channels < 1:
+            raise ValueError("channels must be >= 1 and block counts >= 0")
+        self.arch_args = {"channels": channels, "enc_blocks": list(enc_blocks), "middle_blocks": middle_blocks,
+                          "dec_blocks": list(dec_blocks), "in_channels": in_channels}
+        self.in_channels = in_channels
+
+        def convs(c: int, n: int) -> nn.ModuleList:
+            return nn.ModuleList(nn.Conv2d(c, c, 3, padding=1) for _ in range(n))
+
+        c = channels
+        self.intro = nn.Conv2d(in_channels, c, 3, padding=1)
+        self.encoders, self.downs, self.ups, self.decoders = nn.ModuleList(), nn.ModuleList(), nn.ModuleList(), nn.ModuleList()
+        self.stage_channels = {}
+        for level, n in enumerate(enc_blocks):
+            self.encoders.append(convs(c, n))
+            self.stage_channels[f"enc{level}"] = c
+            self.downs.append(nn.Conv2d(c, 2 * c, 2, stride=2))
+            c *= 2
+        self.middle = convs(c, middle_blocks)
+        self.stage_channels["middle"] = c
+        for i, n in enumerate(dec_blocks):
+            self.ups.append(nn.ConvTranspose2d(c, c // 2, 2, stride=2))
+            c //= 2
+            self.decoders.append(convs(c, n))
+            self.stage_channels[f"dec{len(dec_blocks) - 1 - i}"] = c
+        self.out = nn.Conv2d(channels, in_channels, 3, padding=1)
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+        depth = len(enc_blocks)
+        self.size_multiple = 2**depth
+        # A 3×3 conv at level l reaches 2**l pixels; a down or up at level l reaches 2**l more (rounded up).
+        r = 2  # intro and out
+        for level, n in enumerate(enc_blocks):
+            r += (n + 1) * 2**level
+        r += middle_blocks * 2**depth
+        for i, n in enumerate(dec_blocks):
+            level = depth - 1 - i
+            r += (n + 1) * 2**level
+        self.receptive_radius = r
+
+    def forward_aligned(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Aligned forward (H, W multiples of ``size_multiple``); features ``enc*``, ``middle``, ``dec*``."""
+        feats: dict[str, torch.Tensor] = {}
+        y = F.relu(self.intro(x))
+        skips = []
+        for level, (blocks, down) in enumerate(zip(self.encoders, self.downs)):
+            for conv in blocks:
+                y = y + F.relu(conv(y))
+            feats[f"enc{level}"] = y
+            skips.append(y)
+            y = F.relu(down(y))
+        for conv in self.middle:
+            y = y + F.relu(conv(y))
+        feats["middle"] = y
+        n = len(self.decoders)
+        for i, (up, blocks, skip) in enumerate(zip(self.ups, self.decoders, reversed(skips))):
+            y = F.relu(up(y)) + skip
+            for conv in blocks:
+                y = y + F.relu(conv(y))
+            feats[f"dec{n - 1 - i}"] = y
+        return x + self.out(y), feats
+
+
 class DilatedStudent(_Student):
     """Residual dilated CNN at full resolution.
 
@@ -374,6 +469,7 @@ STUDENTS: dict[str, type[nn.Module]] = {
     "fast": FastStudent,
     "dsconv": DSConvStudent,
     "unet_lite": UNetLiteStudent,
+    "unet": UNetStudent,
     "dilated": DilatedStudent,
 }
 DEFAULT_STUDENT = "fast"
