@@ -108,6 +108,24 @@ pair() {
     wait "$kd" "$nokd"
 }
 
+# Ship a pair (issues 15-16): NAME_kd as KD_OUT and NAME_nokd as NOKD_OUT, each with its fp16 sibling and the
+# val/ scores of evaluation EVAL ($WORK/EVAL/results.json) embedded.
+ship() {
+    local name=$1 kd_out=$2 nokd_out=$3 eval=$4
+    "$TRAIN" export "$RUNS/${name}_kd/last.json" --out "$kd_out" --fp16 --evaluation "$WORK/$eval/results.json"
+    "$TRAIN" export "$RUNS/${name}_nokd/last.json" --out "$nokd_out" --fp16 --evaluation "$WORK/$eval/results.json"
+}
+
+# The card's ladder and tables (issues 15-16) from $WORK/eval-TAG (the teacher in the same run) and
+# $WORK/select-TAG: FAST_ROW is the `fast` row's method, QUALITY the quality rung's "label=method".
+card() {
+    local tag=$1 fast_row=$2 quality=$3
+    "$TRAIN" ladder --results "$WORK/eval-$tag/results.json" --out weights/card/ladder.png \
+        --rung "fast=$fast_row" --rung "$quality" --rung "max=teacher: teacher/teacher.json"
+    cp "$WORK/eval-$tag/results.md" "weights/card/results-$tag.md"
+    cp "$WORK/select-$tag/results.md" "weights/card/select-$tag.md"
+}
+
 # A loss probe (issue 15): the real-time student trained on the ground truth with loss LOSS in place of the
 # Charbonnier for STEPS steps (validated on tune), then scored beside rt_nokd on the users' suite.
 loss_probe() {
@@ -258,6 +276,25 @@ quality-unet)
     pair qu "${UB[@]}" --arch unet --steps "${QU_STEPS:-8000}" --val-every 2500 --arch-args "$QU_JSON" "${P40[@]}" \
         --set loss.noharm=2
     ;;
+select-qu)
+    # Issue 16, fourth session: the U-Net quality pair beside the shipped `fast` on tune/ (what decides whether
+    # qu_kd ships as `quality`: above `fast` on the mean and on the worst case against the input).
+    "$TRAIN" evaluate --data "$DATA/tune" --tune "$DATA/tune" --out "$WORK/select-qu" \
+        --students weights/kdsharp-fast.onnx "$RUNS/qu_kd/last.json" "$RUNS/qu_nokd/last.json" \
+        --max-side 256 --threads 2 --no-speed
+    ;;
+evaluate-qu)
+    # Issue 16, fourth session: the same on val/ with the teacher (evaluate-p40's protocol), and the paired
+    # intervals: KD - control, the candidate against `fast`, the teacher against the candidate.
+    "$TRAIN" evaluate --data "$DATA/val" --tune "$DATA/tune" --out "$WORK/eval-qu" \
+        --teacher weights/teacher/teacher.json \
+        --students weights/kdsharp-fast.onnx "$RUNS/qu_kd/last.json" "$RUNS/qu_nokd/last.json" \
+        --max-side 256 --threads 2 --no-speed
+    R=$WORK/eval-qu/results.json
+    "$TRAIN" compare "$R" "student: qu_kd/last.json" "student: qu_nokd/last.json"
+    "$TRAIN" compare "$R" "student: qu_kd/last.json" "student: kdsharp-fast.onnx"
+    "$TRAIN" compare "$R" "teacher: teacher/teacher.json" "student: qu_kd/last.json"
+    ;;
 select-p40)
     # Issues 15-16: the psnr40 students (with and without loss.noharm) beside the shipped `fast` on tune/ (the users' suite, 28 photos): the
     # comparison that decides what ships (val/ only reports, stage evaluate-p40).
@@ -283,21 +320,20 @@ evaluate-p40)
     "$TRAIN" compare "$R" "student: qp40_kd/last.json" "student: kdsharp-fast.onnx"
     ;;
 ship-quality)
-    # Issue 16: the `quality` rung (qp40_kd) and its same-budget control (qp40_nokd), each with its fp16
-    # sibling and its val/ scores embedded.
-    "$TRAIN" export "$RUNS/qp40_kd/last.json" --out weights/kdsharp-quality.onnx --fp16 \
-        --evaluation "$WORK/eval-p40/results.json"
-    "$TRAIN" export "$RUNS/qp40_nokd/last.json" --out weights/ablation/quality_nokd.onnx --fp16 \
-        --evaluation "$WORK/eval-p40/results.json"
+    # Issue 16: the `quality` rung (qu_kd, the U-Net) and its same-budget control (qu_nokd), each with its fp16
+    # sibling and its val/ scores embedded (evaluate-qu).
+    ship qu weights/kdsharp-quality.onnx weights/ablation/quality_nokd.onnx eval-qu
+    ;;
+card-qu)
+    # Issues 15-16, fourth session: the card's ladder and tables from evaluate-qu (one protocol, the teacher in
+    # the same run), the shipped files named.
+    card qu "student: kdsharp-fast.onnx" "quality=student: qu_kd/last.json"
     ;;
 ship-fast)
     # Issue 15: the real-time pair that select-p40 picked (RT_SHIP: rtp40 or rtnh), ${RT_SHIP}_kd as `fast`
     # and ${RT_SHIP}_nokd as its control, with fp16 siblings and val/ scores.
     case "${RT_SHIP:-}" in rtp40 | rtnh) ;; *) echo "RT_SHIP must be rtp40 or rtnh, not '${RT_SHIP:-}'" >&2; exit 2 ;; esac
-    "$TRAIN" export "$RUNS/${RT_SHIP}_kd/last.json" --out weights/kdsharp-fast.onnx --fp16 \
-        --evaluation "$WORK/eval-p40/results.json"
-    "$TRAIN" export "$RUNS/${RT_SHIP}_nokd/last.json" --out weights/ablation/student_nokd.onnx --fp16 \
-        --evaluation "$WORK/eval-p40/results.json"
+    ship "$RT_SHIP" weights/kdsharp-fast.onnx weights/ablation/student_nokd.onnx eval-p40
     ;;
 probe-psnr)
     # Issue 15, a probe (not shipped): the real-time architecture with the ground truth alone, but each crop's
@@ -326,11 +362,7 @@ card-p40)
     # Issues 15-16: the card's ladder and tables from evaluate-p40 (one protocol, the teacher in the same run).
     # FAST_ROW names the row that shipped as `fast` (rtnh_kd: FAST_ROW="student: rtnh_kd/last.json"), QUALITY_ROW
     # the quality candidate (not shipped this session).
-    "$TRAIN" ladder --results "$WORK/eval-p40/results.json" --out weights/card/ladder.png \
-        --rung "fast=${FAST_ROW:-student: rtnh_kd/last.json}" --rung "quality (candidate, not shipped)=${QUALITY_ROW:-student: qp40_kd/last.json}" \
-        --rung "max=teacher: teacher/teacher.json"
-    cp "$WORK/eval-p40/results.md" weights/card/results-p40.md
-    cp "$WORK/select-p40/results.md" weights/card/select-p40.md
+    card p40 "${FAST_ROW:-student: rtnh_kd/last.json}" "quality (candidate, not shipped)=${QUALITY_ROW:-student: qp40_kd/last.json}"
     ;;
 detail)
     three detail60k "${DETAIL_ARGS[@]}"
@@ -363,7 +395,7 @@ export)
     cp "$RUNS/$TEACHER_RUN/curves.png" weights/card/teacher-curves.png
     ;;
 *)
-    echo "usage: $0 data|teacher|teacher-user|evaluate-user|bank-user|diagnose|realtime|quality|evaluate-teacher-15|evaluate-15|probe-psnr|probe-psnr40|quality-long|quality-p40|realtime-p40|realtime-noharm|probes-levers|quality-kdonly|quality-unet|select-p40|evaluate-p40|ship-quality|ship-fast|card-p40|ladder-15|students|detail|select|evaluate|export" >&2
+    echo "usage: $0 data|teacher|teacher-user|evaluate-user|bank-user|diagnose|realtime|quality|evaluate-teacher-15|evaluate-15|probe-psnr|probe-psnr40|quality-long|quality-p40|realtime-p40|realtime-noharm|probes-levers|quality-kdonly|quality-unet|select-qu|evaluate-qu|select-p40|evaluate-p40|ship-quality|ship-fast|card-p40|card-qu|ladder-15|students|detail|select|evaluate|export" >&2
     exit 2
     ;;
 esac
