@@ -1,11 +1,11 @@
-"""The fast student's detail path: an adaptive unsharp mask computed at 1/stride resolution."""
+"""The fast student's detail path (an adaptive unsharp mask at 1/stride resolution), and the students' argument checks."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 import torch.nn.functional as F
-from kdsharp_train.students import FastStudent
+from kdsharp_train.students import FastStudent, UNetStudent
 
 
 def _unsharp_details(x: torch.Tensor, k: int, size: int) -> torch.Tensor:
@@ -71,3 +71,25 @@ def test_detail_kernel_must_fit_the_stride(size: int) -> None:
 def test_arguments_must_be_whole_numbers(args: dict, words: str) -> None:
     with pytest.raises(ValueError, match=words):
         FastStudent(**{"stride": 4, "in_channels": 1, **args})
+
+
+@pytest.mark.parametrize(
+    "args,words",
+    [
+        ({"enc_blocks": [1, 1], "dec_blocks": [1]}, "same length"),
+        ({"enc_blocks": [], "dec_blocks": []}, "at least 1"),
+        ({"middle_blocks": -1}, "block counts >= 0"),
+        ({"channels": 0}, "channels must be >= 1"),
+    ],
+)
+def test_unet_refuses_inconsistent_levels(args: dict, words: str) -> None:
+    with pytest.raises(ValueError, match=words):
+        UNetStudent(**args)
+
+
+def test_unet_levels_double_channels_and_set_the_size_multiple() -> None:
+    net = UNetStudent(channels=8, enc_blocks=(0, 1, 2), middle_blocks=1, dec_blocks=(1, 1, 1), in_channels=1)
+    assert net.size_multiple == 8
+    assert net.stage_channels == {"enc0": 8, "enc1": 16, "enc2": 32, "middle": 64, "dec2": 32, "dec1": 16, "dec0": 8}
+    _, feats = net.forward_features(torch.rand(1, 1, 24, 40))
+    assert feats["middle"].shape == (1, 64, 3, 5) and feats["dec0"].shape == (1, 8, 24, 40)
