@@ -289,11 +289,12 @@ quality-unet)
     pair qu "${UB[@]}" --arch unet --steps "${QU_STEPS:-8000}" --val-every 2500 --arch-args "$QU_JSON" "${P40[@]}" \
         --set loss.noharm=2
     ;;
-select-teacher-p40)
-    # Fourth session: teacher-psnr40's best beside the shipped teacher on tune/ (one thread, while quality-unet
-    # trains): does the per-crop loss teach the teacher mild blur?
-    "$TRAIN" evaluate --data "$DATA/tune" --tune "$DATA/tune" --out "$WORK/select-teacher-p40" \
+evaluate-teacher-p40)
+    # Fourth session: teacher-psnr40's best (chosen on tune/ by the trainer's validation) beside the shipped
+    # teacher on val/ (evaluate-p40's protocol, one thread while quality-unet trains), and their paired interval.
+    "$TRAIN" evaluate --data "$DATA/val" --tune "$DATA/tune" --out "$WORK/eval-qu-teachers" \
         --teacher weights/teacher/teacher.json "$RUNS/teacher_p40/best.json" --max-side 256 --threads 1 --no-speed
+    "$TRAIN" compare "$WORK/eval-qu-teachers/results.json" "teacher: teacher_p40/best.json" "teacher: teacher/teacher.json"
     ;;
 select-qu)
     # Issue 16, fourth session: the U-Net quality pair beside the shipped `fast` on tune/ (what decides whether
@@ -303,17 +304,15 @@ select-qu)
         --max-side 256 --threads 2 --no-speed
     ;;
 evaluate-qu)
-    # Issue 16, fourth session: the same on val/ with the teacher (evaluate-p40's protocol), and the paired
-    # intervals: KD - control, the candidate against `fast`, the teacher against the candidate.
+    # Issue 16, fourth session: the same on val/ (evaluate-p40's protocol; the teachers' rows are
+    # evaluate-teacher-p40's, same photos, crops and seeds), and the paired intervals: KD - control, the
+    # candidate against `fast`.
     "$TRAIN" evaluate --data "$DATA/val" --tune "$DATA/tune" --out "$WORK/eval-qu" \
-        --teacher weights/teacher/teacher.json "$RUNS/teacher_p40/best.json" \
         --students weights/kdsharp-fast.onnx "$RUNS/qu_kd/last.json" "$RUNS/qu_nokd/last.json" \
         --max-side 256 --threads 2 --no-speed
     R=$WORK/eval-qu/results.json
     "$TRAIN" compare "$R" "student: qu_kd/last.json" "student: qu_nokd/last.json"
     "$TRAIN" compare "$R" "student: qu_kd/last.json" "student: kdsharp-fast.onnx"
-    "$TRAIN" compare "$R" "teacher: teacher/teacher.json" "student: qu_kd/last.json"
-    "$TRAIN" compare "$R" "teacher: teacher_p40/best.json" "teacher: teacher/teacher.json"
     ;;
 select-p40)
     # Issues 15-16: the psnr40 students (with and without loss.noharm) beside the shipped `fast` on tune/ (the users' suite, 28 photos): the
@@ -415,7 +414,7 @@ export)
     cp "$RUNS/$TEACHER_RUN/curves.png" weights/card/teacher-curves.png
     ;;
 *)
-    echo "usage: $0 data|teacher|teacher-user|teacher-psnr40|evaluate-user|bank-user|diagnose|realtime|quality|evaluate-teacher-15|evaluate-15|probe-psnr|probe-psnr40|quality-long|quality-p40|realtime-p40|realtime-noharm|probes-levers|quality-kdonly|quality-unet|select-teacher-p40|select-qu|evaluate-qu|select-p40|evaluate-p40|ship-quality|ship-fast|card-p40|card-qu|ladder-15|students|detail|select|evaluate|export" >&2
+    echo "usage: $0 data|teacher|teacher-user|teacher-psnr40|evaluate-user|bank-user|diagnose|realtime|quality|evaluate-teacher-15|evaluate-15|probe-psnr|probe-psnr40|quality-long|quality-p40|realtime-p40|realtime-noharm|probes-levers|quality-kdonly|quality-unet|evaluate-teacher-p40|select-qu|evaluate-qu|select-p40|evaluate-p40|ship-quality|ship-fast|card-p40|card-qu|ladder-15|students|detail|select|evaluate|export" >&2
     exit 2
     ;;
 esac
