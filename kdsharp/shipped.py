@@ -11,8 +11,10 @@ from pathlib import Path
 #: name -> path relative to the weights folder.
 SHIPPED_MODELS: dict[str, str] = {
     "fast": "kdsharp-fast.onnx",
+    "quality": "kdsharp-quality.onnx",
     "max": "kdsharp-max.onnx",
     "nokd": "ablation/student_nokd.onnx",
+    "quality_nokd": "ablation/quality_nokd.onnx",
 }
 DEFAULT_MODEL = "fast"
 SUMS_FILE = "SHA256SUMS"

@@ -116,11 +116,12 @@ ship() {
     "$TRAIN" export "$RUNS/${name}_nokd/last.json" --out "$nokd_out" --fp16 --evaluation "$WORK/$eval/results.json"
 }
 
-# The card's ladder and tables (issues 15-16) from $WORK/eval-TAG (the teacher in the same run) and
-# $WORK/select-TAG: FAST_ROW is the `fast` row's method, QUALITY the quality rung's "label=method".
+# The card's ladder and tables (issues 15-16) from $WORK/eval-TAG and $WORK/select-TAG: FAST_ROW is the
+# `fast` row's method, QUALITY the quality rung's "label=method"; the teacher's row is in eval-TAG, or in
+# TEACHERS (another results.json of the same protocol) when given.
 card() {
-    local tag=$1 fast_row=$2 quality=$3
-    "$TRAIN" ladder --results "$WORK/eval-$tag/results.json" --out weights/card/ladder.png \
+    local tag=$1 fast_row=$2 quality=$3 teachers=${4:-}
+    "$TRAIN" ladder --results "$WORK/eval-$tag/results.json" ${teachers:+"$teachers"} --out weights/card/ladder.png \
         --rung "fast=$fast_row" --rung "$quality" --rung "max=teacher: teacher/teacher.json"
     cp "$WORK/eval-$tag/results.md" "weights/card/results-$tag.md"
     cp "$WORK/select-$tag/results.md" "weights/card/select-$tag.md"
@@ -344,9 +345,10 @@ ship-quality)
     ship qu weights/kdsharp-quality.onnx weights/ablation/quality_nokd.onnx eval-qu
     ;;
 card-qu)
-    # Issues 15-16, fourth session: the card's ladder and tables from evaluate-qu (one protocol, the teacher in
-    # the same run), the shipped files named.
-    card qu "student: kdsharp-fast.onnx" "quality=student: qu_kd/last.json"
+    # Issues 15-16, fourth session: the card's ladder and tables from evaluate-qu and evaluate-teacher-p40 (one
+    # protocol: the same val/ photos, crops and seeds), the shipped files named.
+    card qu "student: kdsharp-fast.onnx" "quality=student: qu_kd/last.json" "$WORK/eval-qu-teachers/results.json"
+    cp "$WORK/eval-qu-teachers/results.md" weights/card/results-qu-teachers.md
     ;;
 ship-fast)
     # Issue 15: the real-time pair that select-p40 picked (RT_SHIP: rtp40 or rtnh), ${RT_SHIP}_kd as `fast`

@@ -69,7 +69,7 @@ def strength_arg(text: str) -> float:
 #: ``--model`` for every command: the ladder's rungs, ``auto`` for video, a shipped control or a file.
 MODEL_HELP = (
     "a rung of the ladder (fast: real time on 2 CPU cores; quality: stills, real time on GPUs; max: the teacher), "
-    "auto (video: the largest rung that holds the frame rate, timed at start), the no-teacher control nokd, "
+    "auto (video: the largest rung that holds the frame rate, timed at start), the no-teacher controls nokd and quality_nokd, "
     "or a kdsharp .onnx path (default: quality for stills, auto for video)"
 )
 

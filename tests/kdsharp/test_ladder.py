@@ -85,10 +85,14 @@ def test_real_sharpeners_are_timed_and_the_chosen_one_is_returned_loaded(tiny_lu
     assert out.shape == (48, 64, 3)
 
 
-def test_stills_get_quality_when_installed_and_auto_is_refused() -> None:
+def test_stills_get_quality_and_auto_is_refused() -> None:
     assert ladder.stills_model("fast") == "fast" and ladder.stills_model(Path("m.onnx")) == Path("m.onnx")
-    expected = "quality" if "quality" in ladder.installed_rungs() else shipped.DEFAULT_MODEL
-    assert ladder.stills_model(None) == expected
+    assert ladder.installed_rungs() == ladder.RUNGS  # the whole ladder ships (issue 16, fourth session)
+    assert ladder.stills_model(None) == "quality"
     with pytest.raises(InputError, match="frame rate"):
         ladder.stills_model("auto")
-    assert set(ladder.installed_rungs()) <= set(ladder.RUNGS) and "fast" in ladder.installed_rungs()
+
+
+def test_stills_fall_back_to_the_default_model_without_quality(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ladder, "installed_rungs", lambda: ("fast", "max"))
+    assert ladder.stills_model(None) == shipped.DEFAULT_MODEL

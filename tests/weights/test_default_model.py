@@ -75,8 +75,20 @@ def test_default_model_brings_a_softened_photo_closer_to_its_original(held_out_p
     assert before < half < after
 
 
-def test_default_model_leaves_a_sharp_photo_nearly_alone(held_out_photo: np.ndarray) -> None:
-    out = Sharpener(config=CPU).sharpen(held_out_photo)
+# The `quality` rung (stills' default, issue 16) does what `fast` is too small and too cautious to do: on this
+# photo it gains +1.4 dB on the blur and +1.2 dB on the webcam-like frame where `fast` gains +0.13 (MODEL_CARD.md).
+@pytest.mark.parametrize("softening", ["blur 1.2 + JPEG 92", "webcam-like"])
+def test_quality_rung_restores_more_than_fast(held_out_photo: np.ndarray, softening: str) -> None:
+    soft = soften(held_out_photo, radius=1.2, quality=92) if softening.startswith("blur") else webcam_like(held_out_photo)
+    before = psnr(soft, held_out_photo)
+    fast = psnr(Sharpener("fast", config=CPU).sharpen(soft), held_out_photo)
+    quality = psnr(Sharpener("quality", config=CPU).sharpen(soft), held_out_photo)
+    assert quality > before + 0.8 and quality > fast + 0.5, f"input {before:.2f}, fast {fast:.2f}, quality {quality:.2f} dB"
+
+
+@pytest.mark.parametrize("name", ["fast", "quality"])
+def test_students_leave_a_sharp_photo_nearly_alone(held_out_photo: np.ndarray, name: str) -> None:
+    out = Sharpener(name, config=CPU).sharpen(held_out_photo)
     assert psnr(out, held_out_photo) > 45.0
 
 

@@ -46,7 +46,7 @@ class TestInfo:
         result = cli("info", "--model", tmp_path / "none.onnx")
         assert result.code == 1
         assert "onnxruntime" in result.out
-        assert result.err.strip() == f"kdsharp: error: model not found: {tmp_path / 'none.onnx'} (shipped names are: fast, max, nokd)"
+        assert result.err.strip() == f"kdsharp: error: model not found: {tmp_path / 'none.onnx'} (shipped names are: fast, max, nokd, quality, quality_nokd)"
 
 
 def test_bench_prints_a_table(cli, model_args) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from kdsharp import ModelError, Sharpener
+from kdsharp import ModelError, Sharpener, ladder, shipped
 
 pytestmark = pytest.mark.gimp
 
@@ -138,12 +138,13 @@ def test_strength_zero_leaves_the_image_as_it_was(gimp_run: Any) -> None:
     np.testing.assert_array_equal(gimp_run.png("strength0.png"), gimp_run.photos["rgb"])
 
 
-def test_default_model_is_the_shipped_one_or_a_clear_error(gimp_run: Any) -> None:
+def test_default_model_is_the_stills_rung_or_a_clear_error(gimp_run: Any) -> None:
+    rung = str(ladder.stills_model(None))  # `quality` since issue 16's fourth session
     try:
-        sharpener = Sharpener()
+        sharpener = Sharpener(rung)
     except ModelError as exc:
         assert "is not installed" in str(exc)
-        _failed_with(gimp_run, "default_model", "execution-error", "shipped model 'fast' is not installed")
+        _failed_with(gimp_run, "default_model", "execution-error", f"shipped model '{rung}' is not installed")
         return
     _succeeded(gimp_run, "default_model")
     np.testing.assert_array_equal(gimp_run.png("default_model.png"), sharpener.sharpen(gimp_run.photos["rgb"]))
@@ -212,8 +213,6 @@ def test_dialog_preview_draws_and_follows_strength_on_screen(gimp_run: Any) -> N
 
 
 def test_the_default_dialog_previews_the_stills_rung(gimp_run: Any) -> None:
-    from kdsharp import ladder, shipped
-
     gui = gimp_run.gui
     assert "default_preview_error" not in gui, gui.get("default_preview_error")
     assert gui["default_dialog_status"] == "cancel"
