@@ -297,6 +297,13 @@ evaluate-teacher-p40)
         --teacher weights/teacher/teacher.json "$RUNS/teacher_p40/best.json" --max-side 256 --threads 1 --no-speed
     "$TRAIN" compare "$WORK/eval-qu-teachers/results.json" "teacher: teacher_p40/best.json" "teacher: teacher/teacher.json"
     ;;
+quality-unet-nh)
+    # Issue 16, for the next session: quality-unet with noharm 4 (qu_kd fell below the input on 6 val/ cases,
+    # up to -1.24 dB on gauss_s0.6) on a longer schedule (QUNH_STEPS, 20 000: its tune validation still rose at
+    # 8 000): qunh_kd beside its control qunh_nokd, resumable.
+    pair qunh "${UB[@]}" --arch unet --steps "${QUNH_STEPS:-20000}" --val-every 5000 --arch-args "$QU_JSON" \
+        "${P40[@]}" --set loss.noharm=4
+    ;;
 select-qu)
     # Issue 16, fourth session: the U-Net quality pair beside the shipped `fast` on tune/ (what decides whether
     # qu_kd ships as `quality`: above `fast` on the mean and on the worst case against the input).
@@ -416,7 +423,7 @@ export)
     cp "$RUNS/$TEACHER_RUN/curves.png" weights/card/teacher-curves.png
     ;;
 *)
-    echo "usage: $0 data|teacher|teacher-user|teacher-psnr40|evaluate-user|bank-user|diagnose|realtime|quality|evaluate-teacher-15|evaluate-15|probe-psnr|probe-psnr40|quality-long|quality-p40|realtime-p40|realtime-noharm|probes-levers|quality-kdonly|quality-unet|evaluate-teacher-p40|select-qu|evaluate-qu|select-p40|evaluate-p40|ship-quality|ship-fast|card-p40|card-qu|ladder-15|students|detail|select|evaluate|export" >&2
+    echo "usage: $0 data|teacher|teacher-user|teacher-psnr40|evaluate-user|bank-user|diagnose|realtime|quality|evaluate-teacher-15|evaluate-15|probe-psnr|probe-psnr40|quality-long|quality-p40|realtime-p40|realtime-noharm|probes-levers|quality-kdonly|quality-unet|quality-unet-nh|evaluate-teacher-p40|select-qu|evaluate-qu|select-p40|evaluate-p40|ship-quality|ship-fast|card-p40|card-qu|ladder-15|students|detail|select|evaluate|export" >&2
     exit 2
     ;;
 esac
