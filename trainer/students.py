@@ -110,6 +110,12 @@ def _linear_path(c: int, c_in: int, channels: int, r: int, linear: int) -> tuple
     return head, gate
 
 
+def _check_whole(name: str, value: object, lowest: int) -> None:
+    """Refuse a constructor argument that is not a whole number ≥ ``lowest`` (from JSON: 1.5, "8", true)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < lowest:
+        raise ValueError(f"{name} must be a whole number >= {lowest}, not {value!r}")
+
+
 def _depth_to_space_weight(c: int, r: int, k: int) -> torch.Tensor:
     """ConvTranspose weight ``(c·k·r²)×c×r×r`` summing the ``k`` products of each pixel into place."""
     w = torch.zeros(c * k * r * r, c, r, r)
@@ -175,8 +181,7 @@ class FastStudent(_Student):
                                     ("in_channels", in_channels, 1), ("detail", detail, 0),
                                     ("detail_kernel", detail_kernel, 0), ("condition", condition, 0),
                                     ("linear", linear, 0), ("dilation", dilation, 1)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < lowest:
-                raise ValueError(f"{name} must be a whole number >= {lowest}, not {value!r}")
+            _check_whole(name, value, lowest)
         self.arch_args = {"channels": channels, "convs": convs, "stride": stride, "in_channels": in_channels}
         if detail:
             self.arch_args |= {"detail": detail, "detail_kernel": detail_kernel}
@@ -363,11 +368,17 @@ class UNetStudent(_Student):
         in_channels: int = 3,
     ) -> None:
         super().__init__()
-        enc_blocks, dec_blocks = tuple(int(n) for n in enc_blocks), tuple(int(n) for n in dec_blocks)
+        for name, value, lowest in (("channels", channels, 1), ("middle_blocks", middle_blocks, 0),
+                                    ("in_channels", in_channels, 1)):
+            _check_whole(name, value, lowest)
+        for name, counts in (("enc_blocks", enc_blocks), ("dec_blocks", dec_blocks)):
+            if not isinstance(counts, (list, tuple)):
+                raise ValueError(f"{name} must be a list of whole numbers >= 0, not {counts!r}")
+            for n in counts:
+                _check_whole(f"each of {name}", n, 0)
+        enc_blocks, dec_blocks = tuple(enc_blocks), tuple(dec_blocks)
         if len(enc_blocks) != len(dec_blocks) or not enc_blocks:
             raise ValueError("enc_blocks and dec_blocks must have the same length, at least 1")
-        if min(enc_blocks + dec_blocks + (middle_blocks,)) < 0 or channels < 1:
-            raise ValueError("channels must be >= 1 and block counts >= 0")
         self.arch_args = {"channels": channels, "enc_blocks": list(enc_blocks), "middle_blocks": middle_blocks,
                           "dec_blocks": list(dec_blocks), "in_channels": in_channels}
         self.in_channels = in_channels

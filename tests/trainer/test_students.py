@@ -78,8 +78,12 @@ def test_arguments_must_be_whole_numbers(args: dict, words: str) -> None:
     [
         ({"enc_blocks": [1, 1], "dec_blocks": [1]}, "same length"),
         ({"enc_blocks": [], "dec_blocks": []}, "at least 1"),
-        ({"middle_blocks": -1}, "block counts >= 0"),
-        ({"channels": 0}, "channels must be >= 1"),
+        ({"middle_blocks": -1}, "middle_blocks must be a whole number >= 0, not -1"),
+        ({"channels": 0}, "channels must be a whole number >= 1, not 0"),
+        ({"channels": "8"}, "channels must be a whole number >= 1, not '8'"),
+        ({"enc_blocks": [1.5], "dec_blocks": [1]}, r"each of enc_blocks must be a whole number >= 0, not 1\.5"),
+        ({"enc_blocks": ["x"], "dec_blocks": [1]}, "each of enc_blocks must be a whole number >= 0, not 'x'"),
+        ({"dec_blocks": -1}, "dec_blocks must be a list of whole numbers >= 0, not -1"),
     ],
 )
 def test_unet_refuses_inconsistent_levels(args: dict, words: str) -> None:
