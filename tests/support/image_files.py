@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,10 @@ def load(path: Path) -> np.ndarray:
     return arr[:, :, None] if arr.ndim == 2 else arr
 
 
+@cache
 def srgb_icc() -> bytes:
+    """One sRGB profile per test run: lcms stamps each new profile with the current second, so two builds
+    either side of a second differ in their header (CI failed on exactly that)."""
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
 
