@@ -108,6 +108,15 @@ pair() {
     wait "$kd" "$nokd"
 }
 
+# The users' suite on SPLIT (tune: choosing; val: reporting) into $WORK/OUT for the students given, 256-px
+# centre crops, two threads, the unsharp masks tuned on tune/ (issues 15-16's protocol).
+students_suite() {
+    local split=$1 out=$2
+    shift 2
+    "$TRAIN" evaluate --data "$DATA/$split" --tune "$DATA/tune" --out "$WORK/$out" --students "$@" \
+        --max-side 256 --threads 2 --no-speed
+}
+
 # Ship a pair (issues 15-16): NAME_kd as KD_OUT and NAME_nokd as NOKD_OUT, each with its fp16 sibling and the
 # val/ scores of evaluation EVAL ($WORK/EVAL/results.json) embedded.
 ship() {
@@ -307,20 +316,32 @@ quality-unet-nh)
 select-qu)
     # Issue 16, fourth session: the U-Net quality pair beside the shipped `fast` on tune/ (what decides whether
     # qu_kd ships as `quality`: above `fast` on the mean and on the worst case against the input).
-    "$TRAIN" evaluate --data "$DATA/tune" --tune "$DATA/tune" --out "$WORK/select-qu" \
-        --students weights/kdsharp-fast.onnx "$RUNS/qu_kd/last.json" "$RUNS/qu_nokd/last.json" \
-        --max-side 256 --threads 2 --no-speed
+    students_suite tune select-qu weights/kdsharp-fast.onnx "$RUNS/qu_kd/last.json" "$RUNS/qu_nokd/last.json"
     ;;
 evaluate-qu)
     # Issue 16, fourth session: the same on val/ (evaluate-p40's protocol; the teachers' rows are
     # evaluate-teacher-p40's, same photos, crops and seeds), and the paired intervals: KD - control, the
     # candidate against `fast`.
-    "$TRAIN" evaluate --data "$DATA/val" --tune "$DATA/tune" --out "$WORK/eval-qu" \
-        --students weights/kdsharp-fast.onnx "$RUNS/qu_kd/last.json" "$RUNS/qu_nokd/last.json" \
-        --max-side 256 --threads 2 --no-speed
+    students_suite val eval-qu weights/kdsharp-fast.onnx "$RUNS/qu_kd/last.json" "$RUNS/qu_nokd/last.json"
     R=$WORK/eval-qu/results.json
     "$TRAIN" compare "$R" "student: qu_kd/last.json" "student: qu_nokd/last.json"
     "$TRAIN" compare "$R" "student: qu_kd/last.json" "student: kdsharp-fast.onnx"
+    ;;
+select-qunh)
+    # Issue 16, fifth session: quality-unet-nh's pair beside the shipped `fast` and `quality` on tune/ (what
+    # decides whether qunh_kd replaces `quality`: a higher mean and fewer or shallower cases below the input).
+    students_suite tune select-qunh weights/kdsharp-fast.onnx weights/kdsharp-quality.onnx \
+        "$RUNS/qunh_kd/last.json" "$RUNS/qunh_nokd/last.json"
+    ;;
+evaluate-qunh)
+    # Issue 16, fifth session: the same on val/ (the teachers' rows are evaluate-teacher-p40's, same protocol),
+    # and the paired intervals: KD - control, the candidate against the shipped `quality` and `fast`.
+    students_suite val eval-qunh weights/kdsharp-fast.onnx weights/kdsharp-quality.onnx \
+        "$RUNS/qunh_kd/last.json" "$RUNS/qunh_nokd/last.json"
+    R=$WORK/eval-qunh/results.json
+    "$TRAIN" compare "$R" "student: qunh_kd/last.json" "student: qunh_nokd/last.json"
+    "$TRAIN" compare "$R" "student: qunh_kd/last.json" "student: kdsharp-quality.onnx"
+    "$TRAIN" compare "$R" "student: qunh_kd/last.json" "student: kdsharp-fast.onnx"
     ;;
 select-p40)
     # Issues 15-16: the psnr40 students (with and without loss.noharm) beside the shipped `fast` on tune/ (the users' suite, 28 photos): the
@@ -349,13 +370,19 @@ evaluate-p40)
 ship-quality)
     # Issue 16: the `quality` rung (qu_kd, the U-Net) and its same-budget control (qu_nokd), each with its fp16
     # sibling and its val/ scores embedded (evaluate-qu).
-    ship qu weights/kdsharp-quality.onnx weights/ablation/quality_nokd.onnx eval-qu
+    # QU_SHIP picks the pair: qu (fourth session, scored by evaluate-qu) or qunh (fifth, evaluate-qunh).
+    case "${QU_SHIP:-qu}" in qu | qunh) ;; *) echo "QU_SHIP must be qu or qunh, not '${QU_SHIP}'" >&2; exit 2 ;; esac
+    ship "${QU_SHIP:-qu}" weights/kdsharp-quality.onnx weights/ablation/quality_nokd.onnx "eval-${QU_SHIP:-qu}"
     ;;
 card-qu)
     # Issues 15-16, fourth session: the card's ladder and tables from evaluate-qu and evaluate-teacher-p40 (one
     # protocol: the same val/ photos, crops and seeds), the shipped files named.
     card qu "student: kdsharp-fast.onnx" "quality=student: qu_kd/last.json" "$WORK/eval-qu-teachers/results.json"
     cp "$WORK/eval-qu-teachers/results.md" weights/card/results-qu-teachers.md
+    ;;
+card-qunh)
+    # Issue 16, fifth session: the same from evaluate-qunh, when qunh_kd ships as `quality`.
+    card qunh "student: kdsharp-fast.onnx" "quality=student: qunh_kd/last.json" "$WORK/eval-qu-teachers/results.json"
     ;;
 ship-fast)
     # Issue 15: the real-time pair that select-p40 picked (RT_SHIP: rtp40 or rtnh), ${RT_SHIP}_kd as `fast`
