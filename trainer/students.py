@@ -26,6 +26,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from kdsharp_train.padding import run_padded
+from kdsharp_train.receptive import unet_radius
 from torch import nn
 
 
@@ -405,17 +406,8 @@ class UNetStudent(_Student):
         self.out = nn.Conv2d(channels, in_channels, 3, padding=1)
         nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
-        depth = len(enc_blocks)
-        self.size_multiple = 2**depth
-        # A 3×3 conv at level l reaches 2**l pixels; a down or up at level l reaches 2**l more (rounded up).
-        r = 2  # intro and out
-        for level, n in enumerate(enc_blocks):
-            r += (n + 1) * 2**level
-        r += middle_blocks * 2**depth
-        for i, n in enumerate(dec_blocks):
-            level = depth - 1 - i
-            r += (n + 1) * 2**level
-        self.receptive_radius = r
+        self.size_multiple = 2 ** len(enc_blocks)
+        self.receptive_radius = unet_radius(enc_blocks, middle_blocks, dec_blocks)
 
     def forward_aligned(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Aligned forward (H, W multiples of ``size_multiple``); features ``enc*``, ``middle``, ``dec*``."""

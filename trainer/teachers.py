@@ -14,6 +14,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from kdsharp_train.padding import run_padded
+from kdsharp_train.receptive import unet_radius
 from torch import nn
 
 
@@ -145,14 +146,7 @@ class NAFNetTeacher(nn.Module):
         nn.init.zeros_(self.ending.weight)
         nn.init.zeros_(self.ending.bias)
         self.size_multiple = 2 ** len(enc_blocks)
-        # Each 3×3 depthwise conv at level l adds 2**l pixels of context; downs/ups add a little.
-        r = 2
-        for level, n in enumerate(enc_blocks):
-            r += n * 2**level + 2**level
-        r += middle_blocks * 2 ** len(enc_blocks)
-        for i, n in enumerate(dec_blocks):
-            r += n * 2 ** (len(dec_blocks) - 1 - i)
-        self.receptive_radius = r
+        self.receptive_radius = unet_radius(enc_blocks, middle_blocks, dec_blocks)
 
     def forward_features(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Run the network and collect stage features.
