@@ -5,8 +5,9 @@ Run::
     .venv/bin/python bench/int8_probe.py --model weights/kdsharp-quality.onnx \
         --photos /root/.cache/kdsharp/data/photos/train [--threads 2] [--side 1024]
 
-It quantizes the model statically (onnxruntime's QDQ format, int8 weights per output channel, uint8
-activations) with calibration crops of the first photos of ``--photos`` (training photos: never val/, tune/
+It quantizes the model as ``kdsharp-train export --int8`` does (``export.quantize_int8``: static QDQ,
+int8 weights per output channel, uint8 activations, MinMax) with calibration crops of the first photos of
+``--photos`` (training photos: never val/, tune/
 or the reserved sets), then times the bare network of both files through onnxruntime on a
 1×C×side×side tensor, and scores both on other photos of the folder softened by a Gaussian blur
 (σ 1.2): PSNR against the sharp photo, and int8 against float32. Nothing is written outside a
@@ -25,16 +26,15 @@ from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
-from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
-from onnxruntime.quantization.shape_inference import quant_pre_process
+from kdsharp_train.export import quantize_int8
 from PIL import Image, ImageFilter
 
-BT601 = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+from kdsharp.pixels import LUMA_WEIGHTS
 
 
 def planes(rgb: np.ndarray, channels: int) -> np.ndarray:
     """H×W×3 float in [0, 1] → 1×C×H×W network input (C 3: RGB, C 1: BT.601 luma)."""
-    x = rgb if channels == 3 else (rgb @ BT601)[:, :, None]
+    x = rgb if channels == 3 else (rgb @ LUMA_WEIGHTS)[:, :, None]
     return np.ascontiguousarray(x.transpose(2, 0, 1)[None])
 
 
@@ -50,14 +50,6 @@ def crops(photos: list[Path], side: int, seed: int) -> Iterator[tuple[np.ndarray
         sharp = rgb.crop((x, y, x + side, y + side))
         soft = sharp.filter(ImageFilter.GaussianBlur(1.2))
         yield (np.asarray(sharp, dtype=np.float32) / 255, np.asarray(soft, dtype=np.float32) / 255)
-
-
-class Calibration(CalibrationDataReader):
-    def __init__(self, name: str, channels: int, photos: list[Path]) -> None:
-        self.feeds = iter([{name: planes(soft, channels)} for _, soft in crops(photos, 128, seed=0)])
-
-    def get_next(self) -> dict[str, np.ndarray] | None:
-        return next(self.feeds, None)
 
 
 def session(path: Path, threads: int) -> ort.InferenceSession:
@@ -97,11 +89,9 @@ def main() -> None:
     name = fp32.get_inputs()[0].name
     channels = int(fp32.get_inputs()[0].shape[1])
     with tempfile.TemporaryDirectory() as tmp:
-        pre, q8 = Path(tmp) / "pre.onnx", Path(tmp) / "int8.onnx"
-        quant_pre_process(str(ns.model), str(pre), skip_symbolic_shape=True)
-        quantize_static(str(pre), str(q8), Calibration(name, channels, photos[: ns.calibration]),
-                        quant_format=QuantFormat.QDQ, activation_type=QuantType.QUInt8,
-                        weight_type=QuantType.QInt8, per_channel=True)
+        calibration = [planes(soft, channels) for _, soft in crops(photos[: ns.calibration], 128, seed=0)]
+        q8 = Path(tmp) / "int8.onnx"
+        q8.write_bytes(quantize_int8(ns.model.read_bytes(), calibration, Path(tmp)))
         int8 = session(q8, ns.threads)
         feed = {name: np.random.default_rng(0).random((1, channels, ns.side, ns.side), dtype=np.float32)}
         t32, t8 = median_s(fp32, feed, ns.repeats), median_s(int8, feed, ns.repeats)
