@@ -62,6 +62,9 @@ Q_JSON=${Q_JSON:-'{"channels":32,"convs":6,"stride":4,"in_channels":1,"linear":1
 # Issue 16, fourth session: the `quality` candidate as a plain-conv RGB U-Net (students.UNetStudent), 102 GFLOP
 # per 1080p frame, 0.38 s per megapixel through onnxruntime on the 2 cores.
 QU_JSON=${QU_JSON:-'{"channels":16,"enc_blocks":[0,1,2],"middle_blocks":3,"dec_blocks":[1,1,1],"in_channels":3}'}
+# The real-time student on R, G, B (issue 15, fifth session): the `quality` student's KD gain came from the
+# teacher's denoising (chroma noise), which a luma student cannot learn; no linear path (it gave +0.01 dB).
+RGB_JSON=${RGB_JSON:-'{"channels":16,"convs":2,"stride":4,"in_channels":3,"linear":0}'}
 QUALITY_STEPS=${QUALITY_STEPS:-5000}
 STUDENT_STEPS=60000
 COMMON=(--arch fast --layout bank --train "$BANK" --val "$DATA/val" --steps "$STUDENT_STEPS"
@@ -264,6 +267,19 @@ realtime-noharm)
     # log units): rtnh_kd beside its control rtnh_nokd. The probe (6 000 steps, tune) kept gauss_s0.6 and the
     # resampling cases at or above the input for 0.04 dB of mean.
     pair rtnh "${UB[@]}" --steps "${RTP40_STEPS:-24000}" --val-every 12000 --arch-args "$RT_JSON" "${P40[@]}" \
+        --set loss.noharm=2
+    ;;
+probe-rgb)
+    # Issue 15, fifth session, a probe: the RGB real-time student (RGB_JSON) with realtime-noharm's losses for
+    # 6 000 steps, prgb_kd beside its control prgb_nokd, then both beside the shipped `fast` on tune/.
+    pair prgb "${UB[@]}" --steps 6000 --val-every 6000 --arch-args "$RGB_JSON" "${P40[@]}" --set loss.noharm=2
+    students_suite tune select-prgb weights/kdsharp-fast.onnx "$RUNS/prgb_kd/last.json" "$RUNS/prgb_nokd/last.json"
+    "$TRAIN" compare "$WORK/select-prgb/results.json" "student: prgb_kd/last.json" "student: prgb_nokd/last.json"
+    ;;
+realtime-rgb)
+    # Issue 15: the RGB real-time student on realtime-noharm's full schedule (RTP40_STEPS, 24 000): rtrgb_kd
+    # beside its control rtrgb_nokd, resumable.
+    pair rtrgb "${UB[@]}" --steps "${RTP40_STEPS:-24000}" --val-every 12000 --arch-args "$RGB_JSON" "${P40[@]}" \
         --set loss.noharm=2
     ;;
 probes-levers)
