@@ -141,8 +141,11 @@ class Sharpener:
         self.info: ModelInfo = model_file.check_contract(source, session)
         self.model_path: Path = source.path
         on_gpu = uses_gpu(session)
+        self.weights_path: Path = source.path
         if on_gpu and config.fp16 and "TensorrtExecutionProvider" not in session.get_providers():
-            session = self._fp16_session(source.path, session)
+            session = self._sibling_session(source.path, session, "fp16")
+        elif not on_gpu and config.int8:
+            session = self._sibling_session(source.path, session, "int8")
         self._session = session
         self.providers: list[str] = list(session.get_providers())
         dtype = np.dtype(np.float16 if session.get_inputs()[0].type == "tensor(float16)" else np.float32)
@@ -158,16 +161,21 @@ class Sharpener:
                 f"pixels for overlap {self.overlap} and size multiple {self.info.size_multiple}"
             )
 
-    def _fp16_session(self, path: Path, fp32_session: Any) -> Any:
-        """Swap in the ``.fp16.onnx`` sibling on CUDA when there is one."""
-        sibling = path.with_name(path.name[: -len(".onnx")] + ".fp16.onnx") if path.name.endswith(".onnx") else None
+    def _sibling_session(self, path: Path, fp32_session: Any, variant: str) -> Any:
+        """Swap in the ``.<variant>.onnx`` sibling (fp16 on CUDA, int8 on the CPU) when there is one.
+
+        The sibling is verified like the model itself and must share its contract; ``weights_path``
+        then names it.
+        """
+        sibling = path.with_name(path.name[: -len(".onnx")] + f".{variant}.onnx") if path.name.endswith(".onnx") else None
         if sibling is None or not sibling.is_file():
             return fp32_session
         source = model_file.read_verified(sibling)
         session = create_session(source.data, self.config, sibling)
         info = model_file.check_contract(source, session)
         if (info.channels, info.size_multiple) != (self.info.channels, self.info.size_multiple):
-            raise ModelError(f"{sibling}: fp16 variant does not match {path}")
+            raise ModelError(f"{sibling}: {variant} variant does not match {path}")
+        self.weights_path = sibling
         return session
 
     @property

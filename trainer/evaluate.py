@@ -134,7 +134,8 @@ def _torch_runner(net: torch.nn.Module, case: Callable[[], str] | None = None) -
 def _onnx_runner(path: str, threads: int) -> tuple[Runner, object]:
     from kdsharp import RuntimeConfig, Sharpener
 
-    sh = Sharpener(path, config=RuntimeConfig(providers=("CPUExecutionProvider",), threads=threads or None))
+    # int8=False: the file named is the file scored (an .int8.onnx sibling is scored by naming it).
+    sh = Sharpener(path, config=RuntimeConfig(providers=("CPUExecutionProvider",), threads=threads or None, int8=False))
 
     def run(x: torch.Tensor) -> torch.Tensor:
         img = x[0].permute(1, 2, 0).contiguous().numpy().astype(np.float32)

@@ -190,7 +190,7 @@ def run(args: argparse.Namespace) -> int:
         if n:
             print()  # a blank line between the rungs' tables
         print(
-            f"kdsharp bench: {rung}model {sharpener.model_path.name} ({sharpener.info.architecture}), "
+            f"kdsharp bench: {rung}model {sharpener.weights_path.name} ({sharpener.info.architecture}), "
             f"providers {', '.join(sharpener.providers)}, threads {args.threads or 'default'}, "
             f"tile {args.tile}, median of {args.repeat} runs (fewer above {SLOW_SECONDS:g} s a run)",
             flush=True,

@@ -70,6 +70,7 @@ def gather(args: argparse.Namespace) -> tuple[dict[str, Any], KdsharpError | Non
     report["providers_chosen"] = list(sharpener.providers)
     report["model"] = {
         "path": str(sharpener.model_path),
+        "runs": str(sharpener.weights_path),
         "architecture": model.architecture,
         "arch_args": dict(model.arch_args),
         "size_multiple": model.size_multiple,
@@ -106,7 +107,7 @@ def ladder_speeds(args: argparse.Namespace) -> list[dict[str, Any]]:
             rows.append({"rung": rung, "error": str(exc)})
             continue
         rows.append({
-            "rung": rung, "file": sharpener.model_path.name, "architecture": sharpener.info.architecture,
+            "rung": rung, "file": sharpener.weights_path.name, "architecture": sharpener.info.architecture,
             "providers": list(sharpener.providers), "s_per_megapixel": round(seconds / (SPEED_SIDE * SPEED_SIDE / 1e6), 4),
         })
     return rows
@@ -142,7 +143,7 @@ def format_report(report: dict[str, Any]) -> str:
     model = report.get("model")
     if model:
         lines.append("model")
-        for key in ("path", "architecture", "arch_args", "size_multiple", "color_space", "channels", "receptive_radius", "dtype", "sha256"):
+        for key in ("path", "runs", "architecture", "arch_args", "size_multiple", "color_space", "channels", "receptive_radius", "dtype", "sha256"):
             value = model[key]
             lines.append(f"  {key:<17} {json.dumps(value, sort_keys=True) if isinstance(value, dict) else value}")
         for key in ("training", "metrics"):

@@ -75,7 +75,7 @@ MODEL_HELP = (
 
 
 def add_runtime_options(parser: argparse.ArgumentParser, *, tile: bool = True) -> None:
-    """Add ``--model``, ``--providers``, ``--threads``, ``--tile`` and ``--verbose``."""
+    """Add ``--model``, ``--providers``, ``--threads``, ``--tile``, ``--float32`` and ``--verbose``."""
     group = parser.add_argument_group("model and runtime")
     group.add_argument("--model", default=None, help=MODEL_HELP)
     group.add_argument(
@@ -92,6 +92,12 @@ def add_runtime_options(parser: argparse.ArgumentParser, *, tile: bool = True) -
             default=RuntimeConfig.tile,
             help=f"largest tile side in pixels; 0 never tiles (default: {RuntimeConfig.tile})",
         )
+    group.add_argument(
+        "--float32",
+        action="store_true",
+        help="on the CPU, run the float32 model even where it has an int8 sibling (shipped for quality: about "
+        "1.75x faster here, within 55 dB PSNR of float32)",
+    )
     group.add_argument("--verbose", action="store_true", help="show onnxruntime's own log lines")
 
 
@@ -102,6 +108,7 @@ def runtime_config(args: argparse.Namespace) -> RuntimeConfig:
         threads=args.threads,
         tile=getattr(args, "tile", RuntimeConfig.tile),
         verbose=args.verbose,
+        int8=not getattr(args, "float32", False),
     )
 
 

@@ -6,10 +6,11 @@ import threading
 from pathlib import Path
 
 import numpy as np
+import onnx
 import pytest
 
-from kdsharp import InputError, KdsharpError, RuntimeConfig, RuntimeFailure, Sharpener
-from onnx_models import write_model
+from kdsharp import InputError, KdsharpError, ModelError, RuntimeConfig, RuntimeFailure, Sharpener
+from onnx_models import write_int8_sibling, write_model
 
 FULL = {np.uint8: 255, np.uint16: 65535, np.float32: 1.0, np.float16: 1.0}
 
@@ -279,13 +280,46 @@ def test_fp16_sibling_is_picked_for_gpu_sessions(tmp_path: Path) -> None:
     # The swap itself only happens when CUDA runs; here its choice of file is checked.
     path = write_model(tmp_path / "m.onnx")
     s = Sharpener(path)
-    assert s._fp16_session(path, s.session) is s.session  # no sibling: keep fp32
+    assert s._sibling_session(path, s.session, "fp16") is s.session  # no sibling: keep fp32
     write_model(tmp_path / "m.fp16.onnx", dtype="float16")
-    half = s._fp16_session(path, s.session)
+    half = s._sibling_session(path, s.session, "fp16")
     assert half.get_inputs()[0].type == "tensor(float16)"
     write_model(tmp_path / "m.fp16.onnx", dtype="float16", multiple=8)
     with pytest.raises(Exception, match="does not match"):
-        s._fp16_session(path, s.session)
+        s._sibling_session(path, s.session, "fp16")
+
+
+class TestInt8Sibling:
+    """On the CPU the core runs a model's ``.int8.onnx`` sibling when there is one."""
+
+    def test_runs_on_the_cpu_close_to_float32_and_tiles_exactly(self, tmp_path: Path) -> None:
+        path = write_model(tmp_path / "m.onnx", multiple=4)
+        fp32 = Sharpener(path, config=RuntimeConfig(providers=("CPUExecutionProvider",), int8=False))
+        assert fp32.weights_path == path
+        sibling = write_int8_sibling(path)
+        int8 = Sharpener(path, config=RuntimeConfig(providers=("CPUExecutionProvider",), tile=0))
+        assert int8.weights_path == sibling and int8.model_path == path
+        assert any(node.op_type == "QuantizeLinear" for node in onnx.load(str(sibling)).graph.node)
+        img = smooth_image(150, 170)
+        full = int8.sharpen(img)
+        assert np.abs(full.astype(int) - fp32.sharpen(img)).max() <= 8  # int8 steps, not a different model
+        tiled = Sharpener(path, config=RuntimeConfig(providers=("CPUExecutionProvider",), tile=64)).sharpen(img)
+        np.testing.assert_array_equal(tiled, full)
+
+    def test_a_sibling_of_another_layout_is_refused(self, tmp_path: Path) -> None:
+        path = write_model(tmp_path / "m.onnx", multiple=4)
+        write_int8_sibling(write_model(tmp_path / "other" / "m.onnx", multiple=8)).rename(tmp_path / "m.int8.onnx")
+        with pytest.raises(ModelError, match="int8 variant does not match"):
+            Sharpener(path, config=RuntimeConfig(providers=("CPUExecutionProvider",)))
+
+    def test_a_modified_sibling_is_refused(self, tmp_path: Path) -> None:
+        path = write_model(tmp_path / "m.onnx")
+        sibling = write_int8_sibling(path)
+        data = bytearray(sibling.read_bytes())
+        data[-20] ^= 1
+        sibling.write_bytes(bytes(data))
+        with pytest.raises(ModelError, match="m.int8.onnx: checksum mismatch"):
+            Sharpener(path, config=RuntimeConfig(providers=("CPUExecutionProvider",)))
 
 
 def test_buffers_are_reused_per_os_thread(sharpener: Sharpener) -> None:

@@ -99,3 +99,22 @@ def write_model(path: Path, **kwargs: Any) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(build_model(**kwargs))
     return path
+
+
+def write_int8_sibling(path: Path) -> Path:
+    """Quantize the model at ``path`` with the exporter's own settings (``export.quantize_int8``, from the
+    trainer) and write it, resealed, as the ``<stem>.int8.onnx`` sibling that the core runs on the CPU."""
+    import onnx
+    from kdsharp_train.export import quantize_int8
+
+    fp32 = onnx.load(str(path))
+    channels = fp32.graph.input[0].type.tensor_type.shape.dim[1].dim_value
+    rng = np.random.default_rng(0)
+    crops = [rng.random((1, channels, 32, 32), dtype=np.float32) for _ in range(4)]
+    model = onnx.load_from_string(quantize_int8(path.read_bytes(), crops, path.parent))
+    for entry in model.metadata_props:
+        if entry.key == contract.KEY_SHA256:
+            entry.value = contract.SHA256_PLACEHOLDER
+    sibling = path.with_name(f"{path.stem}.int8.onnx")
+    sibling.write_bytes(contract.seal(model.SerializeToString()))
+    return sibling
