@@ -121,11 +121,12 @@ students_suite() {
 }
 
 # Ship a pair (issues 15-16): NAME_kd as KD_OUT and NAME_nokd as NOKD_OUT, each with its fp16 sibling and the
-# val/ scores of evaluation EVAL ($WORK/EVAL/results.json) embedded.
+# val/ scores of evaluation EVAL ($WORK/EVAL/results.json) embedded; further arguments go to both exports.
 ship() {
     local name=$1 kd_out=$2 nokd_out=$3 eval=$4
-    "$TRAIN" export "$RUNS/${name}_kd/last.json" --out "$kd_out" --fp16 --evaluation "$WORK/$eval/results.json"
-    "$TRAIN" export "$RUNS/${name}_nokd/last.json" --out "$nokd_out" --fp16 --evaluation "$WORK/$eval/results.json"
+    shift 4
+    "$TRAIN" export "$RUNS/${name}_kd/last.json" --out "$kd_out" --fp16 --evaluation "$WORK/$eval/results.json" "$@"
+    "$TRAIN" export "$RUNS/${name}_nokd/last.json" --out "$nokd_out" --fp16 --evaluation "$WORK/$eval/results.json" "$@"
 }
 
 # The card's ladder and tables (issues 15-16) from $WORK/eval-TAG and $WORK/select-TAG: FAST_ROW is the
@@ -390,7 +391,10 @@ ship-quality)
     # sibling and its val/ scores embedded (evaluate-qu).
     # QU_SHIP picks the pair: qu (fourth session, scored by evaluate-qu) or qunh (fifth, evaluate-qunh).
     case "${QU_SHIP:-qu}" in qu | qunh) ;; *) echo "QU_SHIP must be qu or qunh, not '${QU_SHIP}'" >&2; exit 2 ;; esac
-    ship "${QU_SHIP:-qu}" weights/kdsharp-quality.onnx weights/ablation/quality_nokd.onnx "eval-${QU_SHIP:-qu}"
+    # Since the fifth session with int8 siblings too, which the core runs on the CPU (1.75x faster here),
+    # calibrated on 32 degraded crops of train/.
+    ship "${QU_SHIP:-qu}" weights/kdsharp-quality.onnx weights/ablation/quality_nokd.onnx "eval-${QU_SHIP:-qu}" \
+        --int8 --calib "$DATA/train"
     ;;
 card-qu)
     # Issues 15-16, fourth session: the card's ladder and tables from evaluate-qu and evaluate-teacher-p40 (one
