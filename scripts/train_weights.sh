@@ -402,6 +402,12 @@ card-qu)
     card qu "student: kdsharp-fast.onnx" "quality=student: qu_kd/last.json" "$WORK/eval-qu-teachers/results.json"
     cp "$WORK/eval-qu-teachers/results.md" weights/card/results-qu-teachers.md
     ;;
+evaluate-int8)
+    # Fifth session: the shipped `quality` as float32 beside its int8 sibling (what the core runs on the CPU)
+    # on val/, and their paired interval.
+    students_suite val eval-int8 weights/kdsharp-quality.onnx weights/kdsharp-quality.int8.onnx
+    "$TRAIN" compare "$WORK/eval-int8/results.json" "student: kdsharp-quality.int8.onnx" "student: kdsharp-quality.onnx"
+    ;;
 card-qunh)
     # Issue 16, fifth session: the same from evaluate-qunh, when qunh_kd ships as `quality`.
     card qunh "student: kdsharp-fast.onnx" "quality=student: qunh_kd/last.json" "$WORK/eval-qu-teachers/results.json"
