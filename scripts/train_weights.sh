@@ -48,6 +48,8 @@ USER_STEPS=${USER_STEPS:-12000}
 RUNS=$WORK/runs
 # Issue 15: the shipped teacher's label bank (stage bank-user) and the diagnostic's step budget.
 UBANK=$WORK/bank-teacher_user
+# The same bank four times as large (stage bank-user48k; its first 12 000 crops are UBANK's, same seeds).
+UBANK48=$WORK/bank-teacher_user48k
 # What every issue 15-16 student run shares: the fast family on that bank, validated on tune/, 112² crops,
 # batch 16, seed 0, one thread (two runs side by side fill the two cores).
 UB=(--arch fast --layout bank --train "$UBANK" --val "$DATA/tune" --crop 112 --batch 16 --seed 0 --threads 1 --no-progress)
@@ -203,6 +205,21 @@ bank-user)
     # Issue 15: the shipped teacher (issue 14's fine-tune) labels 12 000 crops of every training photo under
     # the users' mix it learned; each crop keeps its degradation's four conditions (conditions.py).
     "$TRAIN" bank --teacher weights/teacher/teacher.json --out "$UBANK" --samples 12000 --crop 128 --threads 2
+    ;;
+bank-user48k)
+    # Issues 15-16, fifth session: "teacher labels on many more inputs": bank-user's bank grown to 48 000
+    # crops. Its parts are hard-linked in first (the same settings and per-part seeds give the same parts),
+    # so only the 36 000 new crops are labelled; resumable like every bank.
+    mkdir -p "$UBANK48"
+    [ -e "$UBANK48/settings.json" ] || cp -al "$UBANK"/settings.json "$UBANK"/part-*.safetensors "$UBANK48"/
+    "$TRAIN" bank --teacher weights/teacher/teacher.json --out "$UBANK48" --samples 48000 --crop 128 --threads 2
+    ;;
+quality-bigbank)
+    # Issue 16, for the next sessions: the `quality` U-Net pair on the 48 000-crop bank (bank-user48k first)
+    # for 30 000 steps with quality-unet's losses (QBB_NOHARM, 2): qbb_kd beside its control qbb_nokd,
+    # resumable (about 4.5 h with both cores). The later --train replaces the one in UB.
+    pair qbb "${UB[@]}" --train "$UBANK48" --arch unet --steps 30000 --val-every 10000 --arch-args "$QU_JSON" \
+        "${P40[@]}" --set loss.noharm="${QBB_NOHARM:-2}"
     ;;
 diagnose)
     # Issue 15's diagnostic: today's `fast` architecture on the shipped teacher's bank (bank-user), ground
