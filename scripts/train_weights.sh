@@ -208,10 +208,11 @@ bank-user)
     ;;
 bank-user48k)
     # Issues 15-16, fifth session: "teacher labels on many more inputs": bank-user's bank grown to 48 000
-    # crops. Its parts are hard-linked in first (the same settings and per-part seeds give the same parts),
-    # so only the 36 000 new crops are labelled; resumable like every bank.
+    # crops. Its parts are hard-linked in first (the same teacher, degradations and per-part seeds give the
+    # same parts), so only the 36 000 new crops are labelled; resumable like every bank. Not its
+    # settings.json: the bank command writes its own (the data settings gained a field since bank-user).
     mkdir -p "$UBANK48"
-    [ -e "$UBANK48/settings.json" ] || cp -al "$UBANK"/settings.json "$UBANK"/part-*.safetensors "$UBANK48"/
+    [ -e "$UBANK48/part-0000.safetensors" ] || cp -al "$UBANK"/part-*.safetensors "$UBANK48"/
     "$TRAIN" bank --teacher weights/teacher/teacher.json --out "$UBANK48" --samples 48000 --crop 128 --threads 2
     ;;
 quality-bigbank)
