@@ -148,8 +148,7 @@ loss_probe() {
     local name=$1 loss=$2 steps=$3
     "$TRAIN" student --run-dir "$RUNS/$name" "${UB[@]}" --steps "$steps" --val-every $((steps / 2)) \
         --arch-args "$RT_JSON" --set loss.charbonnier=0 --set "loss.$loss=1" --resume
-    "$TRAIN" evaluate --data "$DATA/val" --tune "$DATA/tune" --out "$WORK/eval-${name//_/-}" \
-        --students "$RUNS/$name/last.json" "$RUNS/rt_nokd/last.json" --max-side 256 --threads 2 --no-speed
+    students_suite val "eval-${name//_/-}" "$RUNS/$name/last.json" "$RUNS/rt_nokd/last.json"
     "$TRAIN" compare "$WORK/eval-${name//_/-}/results.json" "student: $name/last.json" "student: rt_nokd/last.json"
 }
 
@@ -383,10 +382,8 @@ evaluate-qunh)
 select-p40)
     # Issues 15-16: the psnr40 students (with and without loss.noharm) beside the shipped `fast` on tune/ (the users' suite, 28 photos): the
     # comparison that decides what ships (val/ only reports, stage evaluate-p40).
-    "$TRAIN" evaluate --data "$DATA/tune" --tune "$DATA/tune" --out "$WORK/select-p40" \
-        --students weights/kdsharp-fast.onnx "$RUNS/rtp40_kd/last.json" "$RUNS/rtp40_nokd/last.json" \
-        "$RUNS/rtnh_kd/last.json" "$RUNS/rtnh_nokd/last.json" \
-        "$RUNS/qp40_kd/last.json" "$RUNS/qp40_nokd/last.json" --max-side 256 --threads 2 --no-speed
+    students_suite tune select-p40 weights/kdsharp-fast.onnx "$RUNS/rtp40_kd/last.json" "$RUNS/rtp40_nokd/last.json" \
+        "$RUNS/rtnh_kd/last.json" "$RUNS/rtnh_nokd/last.json" "$RUNS/qp40_kd/last.json" "$RUNS/qp40_nokd/last.json"
     ;;
 evaluate-p40)
     # Issues 15-16: the same students on val/ with the teacher (evaluate-15's protocol), and the paired
@@ -496,7 +493,7 @@ export)
     cp "$RUNS/$TEACHER_RUN/curves.png" weights/card/teacher-curves.png
     ;;
 *)
-    echo "usage: $0 data|teacher|teacher-user|teacher-psnr40|evaluate-user|bank-user|diagnose|realtime|quality|evaluate-teacher-15|evaluate-15|probe-psnr|probe-psnr40|quality-long|quality-p40|realtime-p40|realtime-noharm|probes-levers|quality-kdonly|quality-unet|quality-unet-nh|evaluate-teacher-p40|select-qu|evaluate-qu|select-p40|evaluate-p40|ship-quality|ship-fast|card-p40|card-qu|ladder-15|students|detail|select|evaluate|export" >&2
+    echo "usage: $0 data|teacher|teacher-user|teacher-psnr40|evaluate-user|bank-user|diagnose|realtime|quality|evaluate-teacher-15|evaluate-15|probe-psnr|probe-psnr40|quality-long|quality-p40|realtime-p40|realtime-noharm|probes-levers|quality-kdonly|quality-unet|quality-unet-nh|evaluate-teacher-p40|select-qu|evaluate-qu|select-qunh|evaluate-qunh|select-p40|evaluate-p40|ship-quality|ship-fast|card-p40|card-qu|card-qunh|evaluate-int8|bank-user48k|quality-bigbank|probe-rgb|realtime-rgb|ladder-15|students|detail|select|evaluate|export" >&2
     exit 2
     ;;
 esac
