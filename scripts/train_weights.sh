@@ -67,6 +67,13 @@ QU_JSON=${QU_JSON:-'{"channels":16,"enc_blocks":[0,1,2],"middle_blocks":3,"dec_b
 # The real-time student on R, G, B (issue 15, fifth session): the `quality` student's KD gain came from the
 # teacher's denoising (chroma noise), which a luma student cannot learn; no linear path (it gave +0.01 dB).
 RGB_JSON=${RGB_JSON:-'{"channels":16,"convs":2,"stride":4,"in_channels":3,"linear":0}'}
+# Issue 15, sixth session: the levers not measured before, each added to RT_JSON (students.FastStudent):
+# kernel prediction with bilinear coefficients (kpn), the local degradation estimate (stats), ECBSR's
+# re-parameterised body convs (rep, folded at export), and the three together.
+LEVERS_KPN='"kpn":2,"kpn_kernel":5'
+LEVERS_STATS='"stats":4,"stats_window":7'
+LEVERS_REP='"rep":true'
+LEVERS_JSON=${LEVERS_JSON:-"${RT_JSON%\}},$LEVERS_KPN,$LEVERS_STATS,$LEVERS_REP}"}
 QUALITY_STEPS=${QUALITY_STEPS:-5000}
 STUDENT_STEPS=60000
 COMMON=(--arch fast --layout bank --train "$BANK" --val "$DATA/val" --steps "$STUDENT_STEPS"
@@ -294,6 +301,22 @@ probe-rgb)
     students_suite tune select-prgb weights/kdsharp-fast.onnx "$RUNS/prgb_kd/last.json" "$RUNS/prgb_nokd/last.json"
     "$TRAIN" compare "$WORK/select-prgb/results.json" "student: prgb_kd/last.json" "student: prgb_nokd/last.json"
     ;;
+probes-15)
+    # Issue 15, sixth session: each unmeasured lever on realtime-noharm's recipe with the teacher term (as the
+    # shipped `fast`), 6 000 steps, validated on tune/ by the trainer, two runs at a time: the plain real-time
+    # student (p15_base), each lever alone (p15_kpn, p15_stats, p15_rep) and all three (p15_all).
+    P15=("${UB[@]}" --steps 6000 --val-every 3000 "${P40[@]}" --set loss.noharm=2 --set distill.output=1.0)
+    probe15() { "$TRAIN" student --run-dir "$RUNS/p15_$1" "${P15[@]}" --arch-args "$2" --resume; }
+    probe15 base "$RT_JSON" & probe15 all "$LEVERS_JSON" & wait
+    probe15 kpn "${RT_JSON%\}},$LEVERS_KPN}" & probe15 stats "${RT_JSON%\}},$LEVERS_STATS}" & wait
+    probe15 rep "${RT_JSON%\}},$LEVERS_REP}"
+    ;;
+realtime-levers)
+    # Issue 15, sixth session: the real-time student with the levers (LEVERS_JSON) on realtime-noharm's full
+    # schedule and losses: rtlv_kd beside its control rtlv_nokd, resumable.
+    pair rtlv "${UB[@]}" --steps "${RTP40_STEPS:-24000}" --val-every 12000 --arch-args "$LEVERS_JSON" "${P40[@]}" \
+        --set loss.noharm=2
+    ;;
 realtime-rgb)
     # Issue 15: the RGB real-time student on realtime-noharm's full schedule (RTP40_STEPS, 24 000): rtrgb_kd
     # beside its control rtrgb_nokd, resumable.
@@ -493,7 +516,7 @@ export)
     cp "$RUNS/$TEACHER_RUN/curves.png" weights/card/teacher-curves.png
     ;;
 *)
-    echo "usage: $0 data|teacher|teacher-user|teacher-psnr40|evaluate-user|bank-user|diagnose|realtime|quality|evaluate-teacher-15|evaluate-15|probe-psnr|probe-psnr40|quality-long|quality-p40|realtime-p40|realtime-noharm|probes-levers|quality-kdonly|quality-unet|quality-unet-nh|evaluate-teacher-p40|select-qu|evaluate-qu|select-qunh|evaluate-qunh|select-p40|evaluate-p40|ship-quality|ship-fast|card-p40|card-qu|card-qunh|evaluate-int8|bank-user48k|quality-bigbank|probe-rgb|realtime-rgb|ladder-15|students|detail|select|evaluate|export" >&2
+    echo "usage: $0 data|teacher|teacher-user|teacher-psnr40|evaluate-user|bank-user|diagnose|realtime|quality|evaluate-teacher-15|evaluate-15|probe-psnr|probe-psnr40|quality-long|quality-p40|realtime-p40|realtime-noharm|probes-levers|quality-kdonly|quality-unet|quality-unet-nh|evaluate-teacher-p40|select-qu|evaluate-qu|select-qunh|evaluate-qunh|select-p40|evaluate-p40|ship-quality|ship-fast|card-p40|card-qu|card-qunh|evaluate-int8|bank-user48k|quality-bigbank|probe-rgb|realtime-rgb|probes-15|realtime-levers|ladder-15|students|detail|select|evaluate|export" >&2
     exit 2
     ;;
 esac

@@ -16,7 +16,6 @@ written or replaced.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import hashlib
 import io
@@ -39,6 +38,7 @@ from kdsharp import contract
 from .datasets import DataConfig, TrainSampler
 from .degrade import DegradeConfig
 from .models import load_model
+from .reparam import fold_reparam
 from .unsharp import TUNED_USM
 
 
@@ -138,7 +138,8 @@ def _onnx_bytes(net: nn.Module, channels: int, multiple: int, opset: int, half: 
         raise ExportError(f"opset {opset} is too old; the contract needs ≥ 17")
     side = 4 * multiple if multiple > 1 else 16
     dtype = torch.float16 if half else torch.float32
-    module = _Aligned(copy.deepcopy(net)).eval().to(dtype)
+    # Re-parameterisable blocks fold into plain convs here (a copy; parity is measured against the branches).
+    module = _Aligned(fold_reparam(net)).eval().to(dtype)
     x = torch.rand(1, channels, side, side + multiple, dtype=dtype)
     f = io.BytesIO()
     axes = {0: "batch", 2: "height", 3: "width"}

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from .checkpoint import CheckpointError, load_checkpoint, subdict
+from .reparam import fold_reparam
 from .teachers import TEACHERS
 
 KINDS = ("teacher", "student")
@@ -89,7 +90,8 @@ def count_params(model: nn.Module) -> int:
 
 
 def gflops_1080p(model: nn.Module, probe: int = 256) -> float:
-    """Forward GFLOP (2 × multiply-adds, as counted by ``torch.utils.flop_counter``) per 1920×1080 frame.
+    """Forward GFLOP (2 × multiply-adds, as counted by ``torch.utils.flop_counter``) per 1920×1080 frame
+    of the deployed network (re-parameterisable blocks folded, as the exporter does).
 
     The networks are fully convolutional, so the count on a ``probe``² input is
     scaled by the pixel ratio (padding to the size multiple is ignored).
@@ -97,9 +99,7 @@ def gflops_1080p(model: nn.Module, probe: int = 256) -> float:
     from torch.utils.flop_counter import FlopCounterMode
 
     c = getattr(model, "in_channels", 3) + getattr(model, "condition", 0)
-    was = model.training
-    model.eval()
+    deployed = fold_reparam(model).eval()  # what an exported model costs: training branches folded
     with torch.no_grad(), FlopCounterMode(display=False) as fc:
-        model(torch.rand(1, c, probe, probe))
-    model.train(was)
+        deployed(torch.rand(1, c, probe, probe))
     return fc.get_total_flops() * (1920 * 1080) / (probe * probe) / 1e9

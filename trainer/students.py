@@ -27,6 +27,7 @@ import torch
 import torch.nn.functional as F
 from kdsharp_train.padding import run_padded
 from kdsharp_train.receptive import unet_radius
+from kdsharp_train.reparam import EDGE_MASKS, RepConv3x3
 from torch import nn
 
 
@@ -111,6 +112,65 @@ def _linear_path(c: int, c_in: int, channels: int, r: int, linear: int) -> tuple
     return head, gate
 
 
+def _bilinear_weights(r: int) -> torch.Tensor:
+    """``r×3`` weights of bilinear ×r upsampling (half-pixel centres, as ``F.interpolate``'s
+    ``align_corners=False``): row ``i`` weighs the low-resolution pixels before, at and after the
+    block for the block's ``i``-th fine pixel."""
+    rows = []
+    for i in range(r):
+        t = (i + 0.5) / r - 0.5
+        rows.append([max(-t, 0.0), 1.0 - abs(t), max(t, 0.0)])
+    return torch.tensor(rows)
+
+
+def _bilinear_space_to_depth(m: int, r: int) -> torch.Tensor:
+    """Depthwise weight ``(m·r²)×1×3×3``: bilinear ×r upsampling of ``m`` planes, each output channel
+    ``(plane, i, j)`` the upsampled plane's pixel ``(i, j)`` of every r×r block, at low resolution."""
+    a = _bilinear_weights(r)
+    w = torch.zeros(m * r * r, 1, 3, 3)
+    for o, (_, i, j) in enumerate(itertools.product(range(m), range(r), range(r))):
+        w[o, 0] = a[i][:, None] * a[j][None, :]
+    return w
+
+
+def _kpn_path(c: int, channels: int, r: int, k: int, size: int) -> tuple[nn.Conv2d, nn.Conv2d]:
+    """``FastStudent``'s kernel-prediction path, all of it at 1/r resolution.
+
+    ``filters`` is a strided linear conv whose ``c·k·r²`` outputs are ``k`` learned ``size×size``
+    filters of the full-resolution image evaluated at each of the ``r×r`` pixels of a block
+    (space-to-depth order ``(c, k, i, j)``; they start as unsharp-mask high-passes of σ = 0.5, 1, …
+    and each pixel position then learns its own). ``mix`` predicts ``k`` coefficients per channel and
+    low-resolution pixel (zero at start); the student upsamples them bilinearly, so the mixing varies
+    smoothly from pixel to pixel instead of block by block, and multiplies. Products go through the
+    tail's depth-to-space: the only full-resolution work stays the tail's.
+    """
+    if size % 2 == 0:
+        raise ValueError(f"kpn_kernel must be odd, not {size}")
+    filters = nn.Conv2d(c, c * k * r * r, r + size - 1, stride=r, padding=size // 2, groups=c, bias=False)
+    with torch.no_grad():
+        filters.weight.zero_()
+        for o, (_, n, i, j) in enumerate(_block_channels(c, k, r)):
+            filters.weight[o, 0, i : i + size, j : j + size] = _high_pass(size, 0.5 + 0.5 * n)
+    mix = nn.Conv2d(channels, c * k, 1)
+    nn.init.zeros_(mix.weight)
+    nn.init.zeros_(mix.bias)
+    return filters, mix
+
+
+def _stats_filters(c: int, r: int, stats: int) -> nn.Conv2d:
+    """``FastStudent``'s local degradation estimate, its filters: a bias-free stride-r conv of kernel
+    r + 2 whose ``stats`` outputs start as Sobel x, Sobel y and Laplacian detectors (in turn) at
+    successive pixels of each r×r block, summed over the colour channels; learned from there."""
+    conv = nn.Conv2d(c, stats, r + 2, stride=r, padding=1, bias=False)
+    masks = list(EDGE_MASKS.values())
+    with torch.no_grad():
+        conv.weight.zero_()
+        for s in range(stats):
+            i, j = divmod((s // len(masks)) * (r + 1) % (r * r), r)
+            conv.weight[s, :, i : i + 3, j : j + 3] = torch.tensor(masks[s % len(masks)]) / 4.0
+    return conv
+
+
 def _check_whole(name: str, value: object, lowest: int) -> None:
     """Refuse a constructor argument that is not a whole number ≥ ``lowest`` (from JSON: 1.5, "8", true)."""
     if isinstance(value, bool) or not isinstance(value, int) or value < lowest:
@@ -154,6 +214,19 @@ class FastStudent(_Student):
         dilation: dilation of the last body conv (1 = plain). A wider window at the same cost,
             for judging how blurred or noisy a region is (issue 15's local degradation estimate):
             with ``dilation = d`` the body sees ``(convs - 1 + d)`` low-resolution pixels each side.
+        kpn: number of learned filters of the kernel-prediction path (0 = none): ``kpn`` filters of
+            the full-resolution image, mixed at every pixel by coefficients the body predicts at
+            1/stride resolution and upsampled bilinearly (RAISR/HDRNet-style; issue 15). Unlike
+            ``detail``, the mixing varies smoothly across block borders; see ``_kpn_path``.
+        kpn_kernel: side of those filters (odd).
+        stats: channels of a local degradation estimate (0 = none): learned gradient and Laplacian
+            filters (starting as Sobel x/y and Laplacian), their absolute values averaged over a
+            ``stats_window``² window of low-resolution pixels and taken in log, fed to the head
+            through a 1×1 conv (zero at start). A window large enough to judge blur and noise, and
+            local, so tiles still equal the whole (it widens the receptive radius).
+        stats_window: that window's side in low-resolution pixels (odd).
+        rep: train each body conv as ECBSR's branches (``reparam.RepConv3x3``: 3×3, 1×1, 1×1→3×3,
+            Sobel and Laplacian), folded into one plain conv at export: free at inference.
         condition: extra constant input planes after the image: the true degradation
             (``conditions.CONDITION_NAMES``) for issue 15's diagnostic, a student told what
             happened to its input. 0 (every shipped student) = blind.
@@ -176,13 +249,24 @@ class FastStudent(_Student):
         condition: int = 0,
         linear: int = 0,
         dilation: int = 1,
+        kpn: int = 0,
+        kpn_kernel: int = 5,
+        stats: int = 0,
+        stats_window: int = 7,
+        rep: bool = False,
     ) -> None:
         super().__init__()
         for name, value, lowest in (("channels", channels, 1), ("convs", convs, 0), ("stride", stride, 1),
                                     ("in_channels", in_channels, 1), ("detail", detail, 0),
                                     ("detail_kernel", detail_kernel, 0), ("condition", condition, 0),
-                                    ("linear", linear, 0), ("dilation", dilation, 1)):
+                                    ("linear", linear, 0), ("dilation", dilation, 1), ("kpn", kpn, 0),
+                                    ("kpn_kernel", kpn_kernel, 1), ("stats", stats, 0),
+                                    ("stats_window", stats_window, 1)):
             _check_whole(name, value, lowest)
+        if not isinstance(rep, bool):
+            raise ValueError(f"rep must be true or false, not {rep!r}")
+        if stats and stats_window % 2 == 0:
+            raise ValueError(f"stats_window must be odd, not {stats_window}")
         self.arch_args = {"channels": channels, "convs": convs, "stride": stride, "in_channels": in_channels}
         if detail:
             self.arch_args |= {"detail": detail, "detail_kernel": detail_kernel}
@@ -192,19 +276,35 @@ class FastStudent(_Student):
             self.arch_args["linear"] = linear
         if dilation != 1:
             self.arch_args["dilation"] = dilation
+        if kpn:
+            self.arch_args |= {"kpn": kpn, "kpn_kernel": kpn_kernel}
+        if stats:
+            self.arch_args |= {"stats": stats, "stats_window": stats_window}
+        if rep:
+            self.arch_args["rep"] = True
         self.in_channels = in_channels
         self.condition = condition
         r = stride
         self.head = nn.Conv2d(in_channels + condition, channels, 3 * r, stride=r, padding=r)
         last = convs - 1
-        self.body = nn.ModuleList(
-            nn.Conv2d(channels, channels, 3, padding=dilation if i == last else 1, dilation=dilation if i == last else 1)
-            for i in range(convs)
-        )
+
+        def body_conv(d: int) -> nn.Module:
+            return RepConv3x3(channels, dilation=d) if rep else nn.Conv2d(channels, channels, 3, padding=d, dilation=d)
+
+        self.body = nn.ModuleList(body_conv(dilation if i == last else 1) for i in range(convs))
         self.size_multiple = r
-        self.receptive_radius = (convs + 2 + (dilation - 1 if convs else 0)) * r
+        body_reach = convs + 2 + (dilation - 1 if convs else 0)  # low-resolution pixels, head and tail included
+        self.stats: nn.Conv2d | None = None
+        self.stats_window = stats_window
+        if stats:
+            self.stats = _stats_filters(in_channels, r, stats)
+            self.stats_in = nn.Conv2d(stats, channels, 1)
+            nn.init.zeros_(self.stats_in.weight)
+            nn.init.zeros_(self.stats_in.bias)
+            body_reach += stats_window // 2
         self.detail: nn.Conv2d | None = None
         self.linear: nn.Conv2d | None = None
+        self.kpn: nn.Conv2d | None = None
         tail_in = channels
         if linear:
             self.linear, self.gate = _linear_path(in_channels, in_channels + condition, channels, r, linear)
@@ -212,18 +312,56 @@ class FastStudent(_Student):
         if detail:
             self.detail, self.gain = _detail_path(in_channels, channels, r, detail, detail_kernel)
             tail_in += self.gain.out_channels
+        if kpn:
+            self.kpn, self.mix = _kpn_path(in_channels, channels, r, kpn, kpn_kernel)
+            self.register_buffer("upsample", _bilinear_space_to_depth(in_channels * kpn, r), persistent=False)
+            tail_in += self.kpn.out_channels
+        # The bilinear coefficients read one more low-resolution pixel each side; a kpn filter wider
+        # than a block reaches past the head's window.
+        self.receptive_radius = (body_reach + (1 if kpn else 0)) * r + (max(0, kpn_kernel // 2 - r) if kpn else 0)
         self.tail = nn.ConvTranspose2d(tail_in, in_channels, r, stride=r)
         nn.init.zeros_(self.tail.weight[: channels + linear])
         nn.init.zeros_(self.tail.bias)
-        if detail:
-            with torch.no_grad():  # the detail channels start as a plain depth-to-space
-                self.tail.weight[channels + linear :] = _depth_to_space_weight(in_channels, r, detail)
+        with torch.no_grad():  # the detail and kpn channels start as a plain depth-to-space
+            start = channels + linear
+            for k in (detail, kpn):
+                if k:
+                    self.tail.weight[start : start + in_channels * k * r * r] = _depth_to_space_weight(in_channels, r, k)
+                    start += in_channels * k * r * r
         self.stage_channels = {"head": channels, "body": channels}
+
+    def local_statistics(self, image: torch.Tensor) -> torch.Tensor:
+        """The local degradation estimate: ``N×stats×H/r×W/r`` log mean absolute filter responses
+        over ``stats_window``² low-resolution pixels (the image's own borders count only real pixels)."""
+        assert self.stats is not None
+        w = self.stats_window
+        pooled = F.avg_pool2d(self.stats(image).abs(), w, stride=1, padding=w // 2, count_include_pad=False)
+        return torch.log(pooled + 1e-3)
+
+    def kpn_products(self, image: torch.Tensor, body: torch.Tensor) -> torch.Tensor:
+        """``N×(c·k·r²)×H/r×W/r``: each filter's response times its bilinearly upsampled coefficient,
+        at every pixel of each r×r block (space-to-depth order ``(c, k, i, j)``).
+
+        The 1×1 ``mix`` and the bilinear upsampling are one 3×3 conv of the body's features (their
+        composition, built here from ``mix``'s weights, so the exported graph holds one dense conv).
+        Outside the picture the body's features count as zero, so there the coefficient is ``mix``'s
+        bias: the same as upsampling ``mix(body)`` bilinearly everywhere but the outermost blocks.
+        """
+        assert self.kpn is not None
+        m = self.mix.out_channels
+        r2 = self.upsample.shape[0] // m
+        weight = self.upsample.view(m, r2, 1, 3, 3) * self.mix.weight.view(m, 1, -1, 1, 1)
+        bias = (self.mix.bias.view(m, 1) * self.upsample.new_ones(1, r2)).reshape(m * r2)
+        coef = F.conv2d(body, weight.reshape(m * r2, -1, 3, 3), bias, padding=1)
+        return coef * self.kpn(image)
 
     def forward_aligned(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Aligned forward: ``N×C×H×W`` (H, W multiples of stride) → output, features at 1/stride."""
-        y = F.relu(self.head(x))
         image = x[:, : self.in_channels] if self.condition else x
+        y = self.head(x)
+        if self.stats is not None:
+            y = y + self.stats_in(self.local_statistics(image))
+        y = F.relu(y)
         feats = {"head": y}
         for conv in self.body:
             y = F.relu(conv(y))
@@ -233,6 +371,8 @@ class FastStudent(_Student):
             parts.append(self.linear(x) * (1.0 + self.gate(y)))
         if self.detail is not None:
             parts.append(self.gain(y) * self.detail(image))
+        if self.kpn is not None:
+            parts.append(self.kpn_products(image, y))
         return image + self.tail(torch.cat(parts, 1) if len(parts) > 1 else y), feats
 
 

@@ -40,14 +40,18 @@ from kdsharp.contract import (
 )
 
 ENTRIES = [("teacher", n) for n in TEACHERS] + [("student", n) for n in STUDENTS]
-#: Every registry entry with its tiny arguments, plus the fast student's detail path (luma and RGB) and
-#: its linear path with a dilated last conv (issue 15's wider window).
+#: Every registry entry with its tiny arguments, plus the fast student's detail path (luma and RGB), its
+#: linear path with a dilated last conv (issue 15's wider window), and issue 15's other levers together.
 CASES = [pytest.param(kind, name, TINY_ARGS[(kind, name)], id=f"{kind}-{name}") for kind, name in ENTRIES] + [
     pytest.param("student", "fast", {**TINY_ARGS[("student", "fast")], "detail": 2, "in_channels": c}, id=f"fast-detail-c{c}")
     for c in (1, 3)
 ] + [
     pytest.param("student", "fast", {"channels": 4, "convs": 2, "stride": 4, "in_channels": 1, "linear": 16, "dilation": 3},
                  id="fast-linear-dilated")
+] + [  # issue 15's levers: kernel prediction, the local degradation estimate, re-parameterised body convs
+    pytest.param("student", "fast", {"channels": 4, "convs": 2, "stride": 4, "in_channels": c, "kpn": 2, "kpn_kernel": 7,
+                                     "stats": 3, "stats_window": 3, "rep": True, "linear": 4 * c * 4}, id=f"fast-levers-c{c}")
+    for c in (1, 3)
 ]
 
 

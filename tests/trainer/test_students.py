@@ -97,3 +97,64 @@ def test_unet_levels_double_channels_and_set_the_size_multiple() -> None:
     assert net.stage_channels == {"enc0": 8, "enc1": 16, "enc2": 32, "middle": 64, "dec2": 32, "dec1": 16, "dec0": 8}
     _, feats = net.forward_features(torch.rand(1, 1, 24, 40))
     assert feats["middle"].shape == (1, 64, 3, 5) and feats["dec0"].shape == (1, 8, 24, 40)
+
+
+@pytest.mark.parametrize("c,stride,k,size", [(1, 4, 1, 5), (1, 4, 2, 7), (3, 4, 2, 3), (1, 2, 3, 5)])
+def test_kpn_path_with_unit_coefficients_is_an_unsharp_mask(c: int, stride: int, k: int, size: int) -> None:
+    # Constant coefficients stay constant through the bilinear upsampling, borders included, so the path
+    # then adds its k starting filters at full resolution at every pixel of every block.
+    net = FastStudent(channels=4, convs=1, stride=stride, in_channels=c, kpn=k, kpn_kernel=size).double()
+    with torch.no_grad():
+        net.mix.bias.fill_(1.0)
+    x = torch.rand(2, c, 8 * stride, 6 * stride, dtype=torch.float64)
+    with torch.no_grad():
+        got = net.forward_aligned(x)[0]
+    assert torch.allclose(got, x + _unsharp_details(x, k, size), atol=1e-6)
+
+
+@pytest.mark.parametrize("stride", [2, 4])
+def test_kpn_coefficients_are_bilinearly_upsampled(stride: int) -> None:
+    # The low-resolution upsampling equals F.interpolate's bilinear (half-pixel centres), in space-to-depth
+    # order, away from the outermost blocks (outside the picture the body's features count as zero).
+    net = FastStudent(channels=4, convs=1, stride=stride, in_channels=1, kpn=3).double()
+    body = torch.rand(1, 4, 7, 6, dtype=torch.float64)
+    with torch.no_grad():
+        net.mix.weight.normal_()
+        net.mix.bias.normal_()
+        net.kpn.weight.zero_()
+        for o in range(net.kpn.out_channels):  # every filter the identity, at its own pixel of the block
+            i, j = divmod(o % stride**2, stride)
+            net.kpn.weight[o, 0, i + 2, j + 2] = 1.0
+        ones = torch.ones(1, 1, 7 * stride, 6 * stride, dtype=torch.float64)
+        got = net.kpn_products(ones, body)
+        ref = F.pixel_unshuffle(F.interpolate(net.mix(body), scale_factor=stride, mode="bilinear", align_corners=False), stride)
+    assert torch.allclose(got[..., 1:-1, 1:-1], ref[..., 1:-1, 1:-1], atol=1e-12)
+
+
+def test_local_statistics_tell_a_blurred_picture_from_a_sharp_one() -> None:
+    # The degradation estimate starts as pooled Sobel/Laplacian magnitudes: lower on a blurred copy,
+    # and the student starts as the identity whatever they are (the 1×1 conv into the head is zero).
+    net = FastStudent(channels=4, convs=1, stride=4, in_channels=1, stats=6, stats_window=5)
+    g = torch.Generator().manual_seed(0)
+    sharp = torch.rand(1, 1, 64, 64, generator=g)
+    blurred = F.avg_pool2d(F.pad(sharp, [2] * 4, mode="reflect"), 5, stride=1)
+    with torch.no_grad():
+        s_sharp, s_blur = net.local_statistics(sharp), net.local_statistics(blurred)
+        assert s_sharp.shape == (1, 6, 16, 16)
+        assert bool((s_blur < s_sharp).all())
+        assert torch.equal(net(sharp), sharp)
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        ({"kpn": 2, "kpn_kernel": 4}, "kpn_kernel must be odd, not 4"),
+        ({"kpn": -1}, "kpn must be a whole number >= 0, not -1"),
+        ({"stats": 4, "stats_window": 6}, "stats_window must be odd, not 6"),
+        ({"stats": 2.5}, "stats must be a whole number >= 0"),
+        ({"rep": "yes"}, "rep must be true or false, not 'yes'"),
+    ],
+)
+def test_new_lever_arguments_are_checked(args: dict, words: str) -> None:
+    with pytest.raises(ValueError, match=words):
+        FastStudent(**{"stride": 4, "in_channels": 1, **args})
