@@ -317,6 +317,33 @@ realtime-levers)
     pair rtlv "${UB[@]}" --steps "${RTP40_STEPS:-24000}" --val-every 12000 --arch-args "$LEVERS_JSON" "${P40[@]}" \
         --set loss.noharm=2
     ;;
+realtime-bigbank)
+    # Issue 15, sixth session: "teacher labels on many more inputs than have ground truth": the shipped `fast`'s
+    # recipe (realtime-noharm: RT_JSON, psnr40 + noharm 2, 24 000 steps) on the 48 000-crop bank (bank-user48k,
+    # four times bank-user's crops from the same photos and teacher): rtbb_kd beside its control rtbb_nokd.
+    pair rtbb "${UB[@]}" --train "$UBANK48" --steps "${RTP40_STEPS:-24000}" --val-every 12000 --arch-args "$RT_JSON" \
+        "${P40[@]}" --set loss.noharm=2
+    ;;
+select-lv)
+    # Issue 15, sixth session: the lever probes and the 48 000-crop bank's pair beside the shipped `fast` on tune/
+    # (the choice; val/ only reports, stage evaluate-lv).
+    students_suite tune select-lv weights/kdsharp-fast.onnx "$RUNS"/rtbb_{kd,nokd}/last.json \
+        "$RUNS"/p15_{base,kpn,stats,rep,all}/last.json
+    "$TRAIN" compare "$WORK/select-lv/results.json" "student: rtbb_kd/last.json" "student: rtbb_nokd/last.json"
+    "$TRAIN" compare "$WORK/select-lv/results.json" "student: rtbb_kd/last.json" "student: kdsharp-fast.onnx"
+    ;;
+evaluate-lv)
+    # Issue 15, sixth session: the same students on val/ (the teacher's row is evaluate-teacher-p40's, same
+    # photos, crops and seeds), and the paired intervals: KD - control and against `fast` for the bank's pair,
+    # the probes against their plain baseline.
+    students_suite val eval-lv weights/kdsharp-fast.onnx "$RUNS"/rtbb_{kd,nokd}/last.json \
+        "$RUNS"/p15_{base,kpn,stats,rep,all}/last.json
+    R=$WORK/eval-lv/results.json
+    "$TRAIN" compare "$R" "student: rtbb_kd/last.json" "student: rtbb_nokd/last.json"
+    "$TRAIN" compare "$R" "student: rtbb_kd/last.json" "student: kdsharp-fast.onnx"
+    "$TRAIN" compare "$R" "student: p15_kpn/last.json" "student: p15_base/last.json"
+    "$TRAIN" compare "$R" "student: p15_all/last.json" "student: p15_base/last.json"
+    ;;
 realtime-rgb)
     # Issue 15: the RGB real-time student on realtime-noharm's full schedule (RTP40_STEPS, 24 000): rtrgb_kd
     # beside its control rtrgb_nokd, resumable.
@@ -451,10 +478,12 @@ card-qunh)
     card qunh "student: kdsharp-fast.onnx" "quality=student: qunh_kd/last.json" "$WORK/eval-qu-teachers/results.json"
     ;;
 ship-fast)
-    # Issue 15: the real-time pair that select-p40 picked (RT_SHIP: rtp40 or rtnh), ${RT_SHIP}_kd as `fast`
+    # Issue 15: the real-time pair that select-p40 (or select-lv) picked (RT_SHIP), ${RT_SHIP}_kd as `fast`
     # and ${RT_SHIP}_nokd as its control, with fp16 siblings and val/ scores.
-    case "${RT_SHIP:-}" in rtp40 | rtnh) ;; *) echo "RT_SHIP must be rtp40 or rtnh, not '${RT_SHIP:-}'" >&2; exit 2 ;; esac
-    ship "$RT_SHIP" weights/kdsharp-fast.onnx weights/ablation/student_nokd.onnx eval-p40
+    # rtlv and rtbb (sixth session) are scored by evaluate-lv, the others by evaluate-p40.
+    case "${RT_SHIP:-}" in rtp40 | rtnh) ev=eval-p40 ;; rtlv | rtbb) ev=eval-lv ;;
+        *) echo "RT_SHIP must be rtp40, rtnh, rtlv or rtbb, not '${RT_SHIP:-}'" >&2; exit 2 ;; esac
+    ship "$RT_SHIP" weights/kdsharp-fast.onnx weights/ablation/student_nokd.onnx "$ev"
     ;;
 probe-psnr)
     # Issue 15, a probe (not shipped): the real-time architecture with the ground truth alone, but each crop's
@@ -516,7 +545,7 @@ export)
     cp "$RUNS/$TEACHER_RUN/curves.png" weights/card/teacher-curves.png
     ;;
 *)
-    echo "usage: $0 data|teacher|teacher-user|teacher-psnr40|evaluate-user|bank-user|diagnose|realtime|quality|evaluate-teacher-15|evaluate-15|probe-psnr|probe-psnr40|quality-long|quality-p40|realtime-p40|realtime-noharm|probes-levers|quality-kdonly|quality-unet|quality-unet-nh|evaluate-teacher-p40|select-qu|evaluate-qu|select-qunh|evaluate-qunh|select-p40|evaluate-p40|ship-quality|ship-fast|card-p40|card-qu|card-qunh|evaluate-int8|bank-user48k|quality-bigbank|probe-rgb|realtime-rgb|probes-15|realtime-levers|ladder-15|students|detail|select|evaluate|export" >&2
+    echo "usage: $0 data|teacher|teacher-user|teacher-psnr40|evaluate-user|bank-user|diagnose|realtime|quality|evaluate-teacher-15|evaluate-15|probe-psnr|probe-psnr40|quality-long|quality-p40|realtime-p40|realtime-noharm|probes-levers|quality-kdonly|quality-unet|quality-unet-nh|evaluate-teacher-p40|select-qu|evaluate-qu|select-qunh|evaluate-qunh|select-p40|evaluate-p40|ship-quality|ship-fast|card-p40|card-qu|card-qunh|evaluate-int8|bank-user48k|quality-bigbank|probe-rgb|realtime-rgb|probes-15|realtime-levers|realtime-bigbank|select-lv|evaluate-lv|ladder-15|students|detail|select|evaluate|export" >&2
     exit 2
     ;;
 esac
