@@ -121,12 +121,14 @@ pair() {
 }
 
 # The users' suite on SPLIT (tune: choosing; val: reporting) into $WORK/OUT for the students given, 256-px
-# centre crops, two threads, the unsharp masks tuned on tune/ (issues 15-16's protocol).
+# centre crops, two threads, the unsharp masks tuned on tune/ (issues 15-16's protocol). BASELINES, when set,
+# names an earlier evaluation's results.json whose tuning is reused (the evaluator checks that it was tuned
+# on the same photos with the same settings).
 students_suite() {
     local split=$1 out=$2
     shift 2
     "$TRAIN" evaluate --data "$DATA/$split" --tune "$DATA/tune" --out "$WORK/$out" --students "$@" \
-        --max-side 256 --threads 2 --no-speed
+        --max-side 256 --threads 2 --no-speed ${BASELINES:+--baselines-from "$BASELINES"}
 }
 
 # Ship a pair (issues 15-16): NAME_kd as KD_OUT and NAME_nokd as NOKD_OUT, each with its fp16 sibling and the

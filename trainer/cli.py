@@ -186,6 +186,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         data=args.data, tune=args.tune, out=args.out, teachers=tuple(args.teacher),
         students=tuple(args.students), degradations=tuple(args.degradations) if args.degradations else EvalConfig.degradations,
         max_images=args.max_images, max_side=args.max_side, speed=not args.no_speed, threads=args.threads,
+        baselines_from=args.baselines_from,
     )
     print(evaluate(cfg))
     return 0
@@ -277,6 +278,8 @@ def make_parser() -> argparse.ArgumentParser:
     v.add_argument("--max-side", type=int, default=768)
     v.add_argument("--threads", type=int, default=0)
     v.add_argument("--no-speed", action="store_true")
+    v.add_argument("--baselines-from", default="", metavar="RESULTS_JSON",
+                   help="reuse the unsharp masks and Polyblur tuned by this earlier evaluation (same tune photos and settings)")
     c = sub.add_parser("compare", help="two rows of an evaluation, case by case: mean difference, interval, wins")
     c.add_argument("results", help="results.json of kdsharp-train evaluate")
     c.add_argument("a", help="row name, e.g. 'student: fast60k/last.json'")

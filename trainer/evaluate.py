@@ -21,6 +21,7 @@ and ``quality_speed.png``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import statistics
 import time
@@ -65,6 +66,10 @@ class EvalConfig:
         speed: time every method on a 1920×1080 frame.
         threads: torch and onnxruntime threads (0 = all cores).
         seed: seeds the degradations' noise.
+        baselines_from: ``results.json`` of an earlier evaluation tuned on the same photos with the same
+            settings (``tune``, ``tune_side``, ``tune_images``, ``polyblur_images``, ``seed``, the suite):
+            reuse its tuned unsharp masks and Polyblur instead of tuning again (the tuning is deterministic,
+            and it takes minutes). "" = tune.
     """
 
     data: str = "data/photos/val"
@@ -81,6 +86,46 @@ class EvalConfig:
     speed: bool = True
     threads: int = 0
     seed: int = 0
+    baselines_from: str = ""
+
+
+#: The settings that decide the tuned baselines: an evaluation reuses another's only where they agree.
+TUNING_KEYS = ("tune", "tune_side", "tune_images", "polyblur_images", "seed", "degradations")
+
+
+def tune_fingerprint(folder: str) -> str:
+    """SHA-256 over the names and bytes of the photos in ``folder`` (what the baselines were tuned on)."""
+    h = hashlib.sha256()
+    root = Path(folder)
+    for path in _images_in(root):
+        h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
+def reused_baselines(
+    results_json: str, cfg: EvalConfig, fingerprint: str
+) -> tuple[dict[str, UnsharpParams], UnsharpParams, PolyblurParams]:
+    """The tuned unsharp masks (per case and one setting) and Polyblur of an earlier evaluation.
+
+    Raises:
+        DatasetError: not a ``results.json``, tuned with other settings (``TUNING_KEYS``), or on photos that
+            have changed since (when it recorded their fingerprint; evaluations before it did are matched by
+            their settings alone).
+    """
+    try:
+        body = json.loads(Path(results_json).read_text())
+        old, usm, one, pb = body["config"], body["usm"], body["usm_one_setting"], body["polyblur"]
+        reused = ({d: UnsharpParams(**usm[d]) for d in cfg.degradations}, UnsharpParams(**one), PolyblurParams(**pb))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+        raise DatasetError(f"{results_json}: not the results.json of an evaluation of this suite ({e})") from None
+    for key in TUNING_KEYS:
+        mine = list(getattr(cfg, key)) if key == "degradations" else getattr(cfg, key)
+        if old.get(key) != mine:
+            raise DatasetError(f"{results_json} was tuned with {key}={old.get(key)!r}, this evaluation has {mine!r}; "
+                               "drop --baselines-from to tune again")
+    if body.get("tune_fingerprint", fingerprint) != fingerprint:
+        raise DatasetError(f"{results_json}: the photos in {cfg.tune} changed since it was tuned; drop --baselines-from")
+    return reused
 
 
 @dataclass
@@ -164,6 +209,26 @@ def _load_photos(folder: str, side: int, limit: int, spread: bool = False) -> li
     return [_to_tensor(_centre(_read(p), side)) for p in files]
 
 
+def _tune_baselines(cfg: EvalConfig) -> tuple[dict[str, UnsharpParams], UnsharpParams, PolyblurParams]:
+    """The unsharp mask tuned per degradation (the targets' reference, an oracle that knows the degradation),
+    the one setting best over the whole suite (what a user who sets it once gets), and Polyblur's one
+    setting (it is blind; on a few of the same pairs), all on ``cfg.tune``."""
+    tune = _load_photos(cfg.tune, cfg.tune_side, cfg.tune_images, spread=True)
+    usm: dict[str, UnsharpParams] = {}
+    scores: dict[str, dict[UnsharpParams, float]] = {}
+    tune_pairs: dict[str, list[tuple[torch.Tensor, torch.Tensor]]] = {}
+    for j, name in enumerate(cfg.degradations):
+        tune_pairs[name] = [(suite_degrade(s, name, seed=cfg.seed + 7919 * (i + 1) + j), s) for i, s in enumerate(tune)]
+        scores[name] = grid_scores(tune_pairs[name])
+        usm[name], _ = best_setting(scores[name])
+    scored = [d for d in cfg.degradations if d != CLEAN] or list(cfg.degradations)
+    one, _ = best_setting({prm: float(np.mean([scores[d][prm] for d in scored])) for prm in scores[scored[0]]})
+    step = max(1, len(tune) // max(1, cfg.polyblur_images))
+    few = [i for i in range(len(tune)) if i % step == 0 and i // step < cfg.polyblur_images]
+    pb, _ = tune_polyblur([tune_pairs[name][i] for name in scored for i in few])
+    return usm, one, pb
+
+
 def evaluate(cfg: EvalConfig) -> Path:
     """Run the evaluation and write its reports.
 
@@ -179,26 +244,14 @@ def evaluate(cfg: EvalConfig) -> Path:
             raise KeyError(f"unknown degradation {name!r}; choose from {', '.join(EVAL_SUITE)}")
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
+    photos = _load_photos(cfg.data, cfg.max_side, cfg.max_images)
+    fingerprint = tune_fingerprint(cfg.tune)
+    if cfg.baselines_from:
+        usm, one, pb = reused_baselines(cfg.baselines_from, cfg, fingerprint)
+    else:
+        usm, one, pb = _tune_baselines(cfg)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
-    photos = _load_photos(cfg.data, cfg.max_side, cfg.max_images)
-    tune = _load_photos(cfg.tune, cfg.tune_side, cfg.tune_images, spread=True)
-
-    # The unsharp mask tuned per degradation (the targets' reference, an oracle that knows the degradation)
-    # and the one setting best over the whole suite (what a user who sets it once gets), both on tune/.
-    usm: dict[str, UnsharpParams] = {}
-    scores: dict[str, dict[UnsharpParams, float]] = {}
-    tune_pairs: dict[str, list[tuple[torch.Tensor, torch.Tensor]]] = {}
-    for j, name in enumerate(cfg.degradations):
-        tune_pairs[name] = [(suite_degrade(s, name, seed=cfg.seed + 7919 * (i + 1) + j), s) for i, s in enumerate(tune)]
-        scores[name] = grid_scores(tune_pairs[name])
-        usm[name], _ = best_setting(scores[name])
-    scored = [d for d in cfg.degradations if d != CLEAN] or list(cfg.degradations)
-    one, _ = best_setting({prm: float(np.mean([scores[d][prm] for d in scored])) for prm in scores[scored[0]]})
-    # Polyblur: one setting for the whole suite (it is blind), on a few of the same tuning pairs.
-    step = max(1, len(tune) // max(1, cfg.polyblur_images))
-    few = [i for i in range(len(tune)) if i % step == 0 and i // step < cfg.polyblur_images]
-    pb, _ = tune_polyblur([tune_pairs[name][i] for name in scored for i in few])
 
     current = {"deg": cfg.degradations[0]}
     methods = [
@@ -259,7 +312,7 @@ def evaluate(cfg: EvalConfig) -> Path:
         _write_png(crops_dir / f"{name}.png", grid.strip(name))
     _write_png(crops_dir / "grid.png", grid.grid())
     _write_png(crops_dir / "grid-readme.png", grid.grid(README_ROWS))
-    return _report(cfg, out, methods, usm, one, pb)
+    return _report(cfg, out, methods, usm, one, pb, fingerprint)
 
 
 def _write_png(path: Path, arr: np.ndarray) -> None:
@@ -269,7 +322,7 @@ def _write_png(path: Path, arr: np.ndarray) -> None:
 
 def _report(
     cfg: EvalConfig, out: Path, methods: list[Method], usm: dict[str, UnsharpParams], one: UnsharpParams,
-    pb: PolyblurParams,
+    pb: PolyblurParams, fingerprint: str,
 ) -> Path:
     degs = cfg.degradations
     scored = [d for d in degs if d != CLEAN] or list(degs)
@@ -337,13 +390,15 @@ def _report(
     lines += ["", "Tuned unsharp mask: " + ", ".join(f"{d}: σ={p.sigma}, amount={p.amount}" for d, p in usm.items()), ""]
     lines += [f"Unsharp mask, one setting: σ={one.sigma}, amount={one.amount}", ""]
     lines += [f"Polyblur, one setting (tuned on `{cfg.tune}`): c={pb.c}, b={pb.b}, α={pb.alpha}, β={pb.beta}, iterations={pb.n_iter}", ""]
+    if cfg.baselines_from:
+        lines += [f"The unsharp masks and Polyblur were tuned by `{cfg.baselines_from}` (same photos and settings).", ""]
     lines += ["Crops (each photo's most detailed window, 2× nearest-neighbour; left to right: "
               + ", ".join(m.name for m in methods) + ", sharp): `crops/grid.png` (every case), "
               "`crops/grid-readme.png` (one case per family), `crops/<degradation>.png`", ""]
     md = out / "results.md"
     atomic.write_bytes(md, "\n".join(lines).encode())
     body = {"config": {k: getattr(cfg, k) for k in cfg.__dataclass_fields__}, "usm": {d: vars(p) for d, p in usm.items()},
-            "usm_one_setting": vars(one), "polyblur": vars(pb), "methods": summary}
+            "usm_one_setting": vars(one), "polyblur": vars(pb), "tune_fingerprint": fingerprint, "methods": summary}
     atomic.write_bytes(out / "results.json", json.dumps(body, indent=1, default=str).encode())
     _plot(out, summary)
     return md

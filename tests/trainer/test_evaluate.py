@@ -115,6 +115,41 @@ def test_evaluate_unknown_degradation_is_one_line(photo_dirs, tmp_path: Path, ca
     assert code == 2 and len(err) == 1 and "unknown degradation 'nope'" in err[0]
 
 
+def test_baselines_from_reuses_the_tuning_and_refuses_other_settings(photo_dirs, tmp_path: Path, capsys) -> None:
+    # The tuning is deterministic: reusing it gives the very rows tuning again gives; other settings or
+    # changed photos are refused in one line, before anything is written.
+    common = ["evaluate", "--data", str(photo_dirs[1]), "--degradations", "gauss_s2.0", "clean",
+              "--max-side", "48", "--threads", "1", "--no-speed"]
+    tune = tmp_path / "tune"
+    tune.mkdir()
+    for photo in sorted(photo_dirs[0].iterdir()):
+        (tune / photo.name).write_bytes(photo.read_bytes())
+    assert main([*common, "--tune", str(tune), "--out", str(tmp_path / "first")]) == 0
+    first = tmp_path / "first" / "results.json"
+    assert main([*common, "--tune", str(tune), "--out", str(tmp_path / "again"), "--baselines-from", str(first)]) == 0
+    a, b = (json.loads((tmp_path / d / "results.json").read_text()) for d in ("first", "again"))
+    assert a["tune_fingerprint"] == b["tune_fingerprint"] and (a["usm"], a["polyblur"]) == (b["usm"], b["polyblur"])
+    rows = {m["name"]: m["psnr_per_photo"] for m in a["methods"]}
+    assert rows == {m["name"]: m["psnr_per_photo"] for m in b["methods"]}
+    assert f"tuned by `{first}`" in (tmp_path / "again" / "results.md").read_text()
+    capsys.readouterr()
+    refusals = [
+        (["--degradations", "gauss_s2.0"], "tuned with degradations="),
+        (["--tune", str(photo_dirs[0])], "tuned with tune="),
+    ]
+    for extra, words in refusals:
+        assert main([*common, "--tune", str(tune), *extra, "--out", str(tmp_path / "no"), "--baselines-from", str(first)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and words in err[0], err
+    next(tune.iterdir()).write_bytes(b"")  # a tuning photo changed since
+    assert main([*common, "--tune", str(tune), "--out", str(tmp_path / "no"), "--baselines-from", str(first)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "changed since it was tuned" in err[0]
+    assert main([*common, "--tune", str(tune), "--out", str(tmp_path / "no"), "--baselines-from", str(tmp_path / "none.json")]) == 2
+    assert "not the results.json of an evaluation" in capsys.readouterr().err
+    assert not (tmp_path / "no").exists()
+
+
 def _results(tmp_path: Path, rows: dict[str, dict[str, list[float]]]) -> Path:
     path = tmp_path / "results.json"
     path.write_text(json.dumps({"methods": [{"name": n, "psnr_per_photo": per} for n, per in rows.items()]}))
