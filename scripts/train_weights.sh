@@ -48,8 +48,10 @@ USER_STEPS=${USER_STEPS:-12000}
 RUNS=$WORK/runs
 # Issue 15: the shipped teacher's label bank (stage bank-user) and the diagnostic's step budget.
 UBANK=$WORK/bank-teacher_user
-# The same bank four times as large (stage bank-user48k; its first 12 000 crops are UBANK's, same seeds).
+# The same bank four times as large (stage bank-user48k; its first 12 000 crops are UBANK's, same seeds), and
+# twice as large (stage bank-user24k: the first 48 parts of that one).
 UBANK48=$WORK/bank-teacher_user48k
+UBANK24=$WORK/bank-teacher_user24k
 # What every issue 15-16 student run shares: the fast family on that bank, validated on tune/, 112² crops,
 # batch 16, seed 0, one thread (two runs side by side fill the two cores).
 UB=(--arch fast --layout bank --train "$UBANK" --val "$DATA/tune" --crop 112 --batch 16 --seed 0 --threads 1 --no-progress)
@@ -319,30 +321,40 @@ realtime-levers)
     pair rtlv "${UB[@]}" --steps "${RTP40_STEPS:-24000}" --val-every 12000 --arch-args "$LEVERS_JSON" "${P40[@]}" \
         --set loss.noharm=2
     ;;
+bank-user24k)
+    # Issue 15, sixth session: bank-user's bank twice as large, from the parts bank-user48k has written (the
+    # same teacher, settings and per-part seeds, so part i is the same crops in both): hard-linked, then the
+    # bank command finds every part present and writes the manifest. Needs bank-user48k's first 48 parts.
+    mkdir -p "$UBANK24"
+    for i in $(seq -f %04g 0 47); do
+        [ -e "$UBANK24/part-$i.safetensors" ] || cp -l "$UBANK48/part-$i.safetensors" "$UBANK24/"
+    done
+    "$TRAIN" bank --teacher weights/teacher/teacher.json --out "$UBANK24" --samples 24000 --crop 128 --threads 2
+    ;;
 realtime-bigbank)
     # Issue 15, sixth session: "teacher labels on many more inputs than have ground truth": the shipped `fast`'s
-    # recipe (realtime-noharm: RT_JSON, psnr40 + noharm 2, 24 000 steps) on the 48 000-crop bank (bank-user48k,
-    # four times bank-user's crops from the same photos and teacher): rtbb_kd beside its control rtbb_nokd.
-    pair rtbb "${UB[@]}" --train "$UBANK48" --steps "${RTP40_STEPS:-24000}" --val-every 12000 --arch-args "$RT_JSON" \
+    # recipe (realtime-noharm: RT_JSON, psnr40 + noharm 2, 24 000 steps) on the 24 000-crop bank (bank-user24k,
+    # twice bank-user's crops from the same photos and teacher): rtb24_kd beside its control rtb24_nokd.
+    pair rtb24 "${UB[@]}" --train "$UBANK24" --steps "${RTP40_STEPS:-24000}" --val-every 12000 --arch-args "$RT_JSON" \
         "${P40[@]}" --set loss.noharm=2
     ;;
 select-lv)
-    # Issue 15, sixth session: the lever probes and the 48 000-crop bank's pair beside the shipped `fast` on tune/
+    # Issue 15, sixth session: the lever probes and the 24 000-crop bank's pair beside the shipped `fast` on tune/
     # (the choice; val/ only reports, stage evaluate-lv).
-    students_suite tune select-lv weights/kdsharp-fast.onnx "$RUNS"/rtbb_{kd,nokd}/last.json \
+    students_suite tune select-lv weights/kdsharp-fast.onnx "$RUNS"/rtb24_{kd,nokd}/last.json \
         "$RUNS"/p15_{base,kpn,stats,rep,all}/last.json
-    "$TRAIN" compare "$WORK/select-lv/results.json" "student: rtbb_kd/last.json" "student: rtbb_nokd/last.json"
-    "$TRAIN" compare "$WORK/select-lv/results.json" "student: rtbb_kd/last.json" "student: kdsharp-fast.onnx"
+    "$TRAIN" compare "$WORK/select-lv/results.json" "student: rtb24_kd/last.json" "student: rtb24_nokd/last.json"
+    "$TRAIN" compare "$WORK/select-lv/results.json" "student: rtb24_kd/last.json" "student: kdsharp-fast.onnx"
     ;;
 evaluate-lv)
     # Issue 15, sixth session: the same students on val/ (the teacher's row is evaluate-teacher-p40's, same
     # photos, crops and seeds), and the paired intervals: KD - control and against `fast` for the bank's pair,
     # the probes against their plain baseline.
-    students_suite val eval-lv weights/kdsharp-fast.onnx "$RUNS"/rtbb_{kd,nokd}/last.json \
+    students_suite val eval-lv weights/kdsharp-fast.onnx "$RUNS"/rtb24_{kd,nokd}/last.json \
         "$RUNS"/p15_{base,kpn,stats,rep,all}/last.json
     R=$WORK/eval-lv/results.json
-    "$TRAIN" compare "$R" "student: rtbb_kd/last.json" "student: rtbb_nokd/last.json"
-    "$TRAIN" compare "$R" "student: rtbb_kd/last.json" "student: kdsharp-fast.onnx"
+    "$TRAIN" compare "$R" "student: rtb24_kd/last.json" "student: rtb24_nokd/last.json"
+    "$TRAIN" compare "$R" "student: rtb24_kd/last.json" "student: kdsharp-fast.onnx"
     "$TRAIN" compare "$R" "student: p15_kpn/last.json" "student: p15_base/last.json"
     "$TRAIN" compare "$R" "student: p15_all/last.json" "student: p15_base/last.json"
     ;;
@@ -482,9 +494,9 @@ card-qunh)
 ship-fast)
     # Issue 15: the real-time pair that select-p40 (or select-lv) picked (RT_SHIP), ${RT_SHIP}_kd as `fast`
     # and ${RT_SHIP}_nokd as its control, with fp16 siblings and val/ scores.
-    # rtlv and rtbb (sixth session) are scored by evaluate-lv, the others by evaluate-p40.
-    case "${RT_SHIP:-}" in rtp40 | rtnh) ev=eval-p40 ;; rtlv | rtbb) ev=eval-lv ;;
-        *) echo "RT_SHIP must be rtp40, rtnh, rtlv or rtbb, not '${RT_SHIP:-}'" >&2; exit 2 ;; esac
+    # rtlv and rtb24 (sixth session) are scored by evaluate-lv, the others by evaluate-p40.
+    case "${RT_SHIP:-}" in rtp40 | rtnh) ev=eval-p40 ;; rtlv | rtb24) ev=eval-lv ;;
+        *) echo "RT_SHIP must be rtp40, rtnh, rtlv or rtb24, not '${RT_SHIP:-}'" >&2; exit 2 ;; esac
     ship "$RT_SHIP" weights/kdsharp-fast.onnx weights/ablation/student_nokd.onnx "$ev"
     ;;
 probe-psnr)
@@ -547,7 +559,7 @@ export)
     cp "$RUNS/$TEACHER_RUN/curves.png" weights/card/teacher-curves.png
     ;;
 *)
-    echo "usage: $0 data|teacher|teacher-user|teacher-psnr40|evaluate-user|bank-user|diagnose|realtime|quality|evaluate-teacher-15|evaluate-15|probe-psnr|probe-psnr40|quality-long|quality-p40|realtime-p40|realtime-noharm|probes-levers|quality-kdonly|quality-unet|quality-unet-nh|evaluate-teacher-p40|select-qu|evaluate-qu|select-qunh|evaluate-qunh|select-p40|evaluate-p40|ship-quality|ship-fast|card-p40|card-qu|card-qunh|evaluate-int8|bank-user48k|quality-bigbank|probe-rgb|realtime-rgb|probes-15|realtime-levers|realtime-bigbank|select-lv|evaluate-lv|ladder-15|students|detail|select|evaluate|export" >&2
+    echo "usage: $0 data|teacher|teacher-user|teacher-psnr40|evaluate-user|bank-user|diagnose|realtime|quality|evaluate-teacher-15|evaluate-15|probe-psnr|probe-psnr40|quality-long|quality-p40|realtime-p40|realtime-noharm|probes-levers|quality-kdonly|quality-unet|quality-unet-nh|evaluate-teacher-p40|select-qu|evaluate-qu|select-qunh|evaluate-qunh|select-p40|evaluate-p40|ship-quality|ship-fast|card-p40|card-qu|card-qunh|evaluate-int8|bank-user48k|quality-bigbank|probe-rgb|realtime-rgb|probes-15|realtime-levers|bank-user24k|realtime-bigbank|select-lv|evaluate-lv|ladder-15|students|detail|select|evaluate|export" >&2
     exit 2
     ;;
 esac
