@@ -21,16 +21,15 @@ import argparse
 import collections
 import json
 import os
-import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 
 import numpy as np
 import onnx
 import onnxruntime as ort
 from onnx import TensorProto, helper, numpy_helper
+
+from timing import median_ms
 
 from kdsharp import RuntimeConfig, Sharpener
 from kdsharp.pixels import LUMA_WEIGHTS
@@ -90,17 +89,6 @@ def frame_graph(model: onnx.ModelProto, margin: int) -> onnx.ModelProto:
     wrapped = helper.make_model(graph, opset_imports=net.opset_import, ir_version=net.ir_version)
     onnx.checker.check_model(wrapped)
     return wrapped
-
-
-def median_ms(fn: Callable[[], object], repeats: int) -> float:
-    for _ in range(2):
-        fn()
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return 1000 * statistics.median(times)
 
 
 def main() -> int:

@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,6 +26,8 @@ import numpy as np
 import onnxruntime as ort
 from kdsharp_train.export import quantize_int8
 from PIL import Image, ImageFilter
+
+from timing import median_ms
 
 from kdsharp.pixels import LUMA_WEIGHTS
 
@@ -58,16 +58,6 @@ def session(path: Path, threads: int) -> ort.InferenceSession:
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-def median_s(run: ort.InferenceSession, feed: dict[str, np.ndarray], repeats: int) -> float:
-    run.run(None, feed)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run.run(None, feed)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
     return float(10 * np.log10(1.0 / max(float(np.mean((a - b) ** 2)), 1e-12)))
 
@@ -94,7 +84,7 @@ def main() -> None:
         q8.write_bytes(quantize_int8(ns.model.read_bytes(), calibration, Path(tmp)))
         int8 = session(q8, ns.threads)
         feed = {name: np.random.default_rng(0).random((1, channels, ns.side, ns.side), dtype=np.float32)}
-        t32, t8 = median_s(fp32, feed, ns.repeats), median_s(int8, feed, ns.repeats)
+        t32, t8 = (median_ms(lambda s=s: s.run(None, feed), ns.repeats, warmup=1) / 1000 for s in (fp32, int8))
         scores = []
         for sharp, soft in crops(photos[ns.calibration :][: ns.scored], 256, seed=1):
             target, x = planes(sharp, channels), planes(soft, channels)

@@ -18,9 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -30,18 +28,9 @@ from kdsharp_train.export import ExportConfig, export_checkpoint
 from kdsharp_train.models import arch_of, build_model, count_params, gflops_1080p
 from kdsharp_train.students import STUDENTS
 
+from timing import median_ms
+
 from kdsharp import RuntimeConfig, Sharpener
-
-
-def _median_ms(fn, repeats: int) -> float:
-    for _ in range(3):
-        fn()
-    ts = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        ts.append((time.perf_counter() - t) * 1000)
-    return statistics.median(ts)
 
 
 def main() -> None:
@@ -73,11 +62,11 @@ def main() -> None:
             m = net.size_multiple
             h = (1080 + m - 1) // m * m
             x = np.random.default_rng(0).random((1, c, h, 1920), dtype=np.float32)
-            net_ms = _median_ms(lambda: sh.run_network(x), ns.repeats)
+            net_ms = median_ms(lambda: sh.run_network(x), ns.repeats, warmup=3)
             f1080 = (np.random.default_rng(1).random((1080, 1920, 3)) * 255).astype(np.uint8)
             f720 = f1080[:720, :1280].copy()
-            core_ms = _median_ms(lambda: sh.sharpen(f1080), ns.repeats)
-            core720 = _median_ms(lambda: sh.sharpen(f720), ns.repeats)
+            core_ms = median_ms(lambda: sh.sharpen(f1080), ns.repeats, warmup=3)
+            core720 = median_ms(lambda: sh.sharpen(f720), ns.repeats, warmup=3)
             g = gflops_1080p(net, 128)
             print(f"| {name} | {json.dumps(net.arch_args)} | {count_params(net)} | {g:.2f} | {teacher_g / g:.0f} | "
                   f"{net_ms:.1f} | {core_ms:.1f} | {core720:.1f} |", flush=True)

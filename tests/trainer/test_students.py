@@ -1,4 +1,5 @@
-"""The fast student's detail path (an adaptive unsharp mask at 1/stride resolution), and the students' argument checks."""
+"""The fast student's detail and kernel-prediction paths (adaptive unsharp masks at 1/stride resolution), its local
+degradation estimate, and the students' argument checks."""
 
 from __future__ import annotations
 
@@ -22,13 +23,18 @@ def _unsharp_details(x: torch.Tensor, k: int, size: int) -> torch.Tensor:
     return out
 
 
-@pytest.mark.parametrize("c,stride,k,size", [(1, 4, 1, 5), (1, 4, 2, 5), (3, 4, 2, 3), (1, 2, 3, 3)])
-def test_detail_path_with_unit_gains_is_an_unsharp_mask(c: int, stride: int, k: int, size: int) -> None:
-    # Strided detail conv + per-pixel gains + the tail's depth-to-space must equal full-resolution
-    # high-pass filters at every pixel, whatever its position in the stride×stride block.
-    net = FastStudent(channels=4, convs=1, stride=stride, in_channels=c, detail=k, detail_kernel=size).double()
+@pytest.mark.parametrize(
+    "path,c,stride,k,size",
+    [("detail", 1, 4, 1, 5), ("detail", 1, 4, 2, 5), ("detail", 3, 4, 2, 3), ("detail", 1, 2, 3, 3),
+     ("kpn", 1, 4, 1, 5), ("kpn", 1, 4, 2, 7), ("kpn", 3, 4, 2, 3), ("kpn", 1, 2, 3, 5)],
+)
+def test_adaptive_paths_with_unit_gains_are_an_unsharp_mask(path: str, c: int, stride: int, k: int, size: int) -> None:
+    # Strided filters + per-pixel gains + the tail's depth-to-space must equal full-resolution high-pass
+    # filters at every pixel, whatever its position in the stride×stride block. The kpn path's constant
+    # coefficients stay constant through its bilinear upsampling, borders included.
+    net = FastStudent(channels=4, convs=1, stride=stride, in_channels=c, **{path: k, f"{path}_kernel": size}).double()
     with torch.no_grad():
-        net.gain.bias.fill_(1.0)
+        (net.gain if path == "detail" else net.mix).bias.fill_(1.0)
     x = torch.rand(2, c, 8 * stride, 6 * stride, dtype=torch.float64)
     with torch.no_grad():
         got = net.forward_aligned(x)[0]
@@ -97,19 +103,6 @@ def test_unet_levels_double_channels_and_set_the_size_multiple() -> None:
     assert net.stage_channels == {"enc0": 8, "enc1": 16, "enc2": 32, "middle": 64, "dec2": 32, "dec1": 16, "dec0": 8}
     _, feats = net.forward_features(torch.rand(1, 1, 24, 40))
     assert feats["middle"].shape == (1, 64, 3, 5) and feats["dec0"].shape == (1, 8, 24, 40)
-
-
-@pytest.mark.parametrize("c,stride,k,size", [(1, 4, 1, 5), (1, 4, 2, 7), (3, 4, 2, 3), (1, 2, 3, 5)])
-def test_kpn_path_with_unit_coefficients_is_an_unsharp_mask(c: int, stride: int, k: int, size: int) -> None:
-    # Constant coefficients stay constant through the bilinear upsampling, borders included, so the path
-    # then adds its k starting filters at full resolution at every pixel of every block.
-    net = FastStudent(channels=4, convs=1, stride=stride, in_channels=c, kpn=k, kpn_kernel=size).double()
-    with torch.no_grad():
-        net.mix.bias.fill_(1.0)
-    x = torch.rand(2, c, 8 * stride, 6 * stride, dtype=torch.float64)
-    with torch.no_grad():
-        got = net.forward_aligned(x)[0]
-    assert torch.allclose(got, x + _unsharp_details(x, k, size), atol=1e-6)
 
 
 @pytest.mark.parametrize("stride", [2, 4])
