@@ -63,8 +63,23 @@ def _high_pass(size: int, sigma: float) -> torch.Tensor:
 
 
 def _block_channels(c: int, k: int, r: int) -> itertools.product:
-    """``(channel, filter, i, j)`` of each detail-path channel, in channel order (space-to-depth)."""
+    """``(channel, filter, i, j)`` of each detail- or kpn-path channel, in channel order (space-to-depth)."""
     return itertools.product(range(c), range(k), range(r), range(r))
+
+
+def _strided_high_passes(c: int, k: int, r: int, size: int, kernel: int, padding: int) -> nn.Conv2d:
+    """A bias-free stride-r conv (``kernel``, ``padding``, one group per channel) whose ``c·k·r²`` outputs are
+    ``k`` full-resolution filters of each channel evaluated at each of the ``r×r`` pixels of a block
+    (space-to-depth order ``(c, k, i, j)``), starting as ``size×size`` unsharp-mask high-passes of
+    σ = 0.5, 1, 1.5, … centred on their pixel. The detail and kpn paths' filters."""
+    conv = nn.Conv2d(c, c * k * r * r, kernel, stride=r, padding=padding, groups=c, bias=False)
+    filters = [_high_pass(size, 0.5 + 0.5 * n) for n in range(k)]
+    with torch.no_grad():
+        conv.weight.zero_()
+        for o, (_, n, i, j) in enumerate(_block_channels(c, k, r)):
+            top, left = padding + i - size // 2, padding + j - size // 2
+            conv.weight[o, 0, top : top + size, left : left + size] = filters[n]
+    return conv
 
 
 def _detail_path(c: int, channels: int, r: int, k: int, size: int) -> tuple[nn.Conv2d, nn.Conv2d]:
@@ -79,14 +94,7 @@ def _detail_path(c: int, channels: int, r: int, k: int, size: int) -> tuple[nn.C
     """
     if size > r + 1 or size % 2 == 0:
         raise ValueError(f"detail_kernel must be odd and at most stride + 1 = {r + 1}, not {size}")
-    pad = r // 2
-    detail = nn.Conv2d(c, c * k * r * r, 2 * r, stride=r, padding=pad, groups=c, bias=False)
-    filters = [_high_pass(size, 0.5 + 0.5 * n) for n in range(k)]
-    with torch.no_grad():
-        detail.weight.zero_()
-        for o, (_, n, i, j) in enumerate(_block_channels(c, k, r)):
-            top, left = pad + i - size // 2, pad + j - size // 2
-            detail.weight[o, 0, top : top + size, left : left + size] = filters[n]
+    detail = _strided_high_passes(c, k, r, size, kernel=2 * r, padding=r // 2)
     gain = nn.Conv2d(channels, c * k * r * r, 1)
     nn.init.zeros_(gain.weight)
     nn.init.zeros_(gain.bias)
@@ -123,14 +131,11 @@ def _bilinear_weights(r: int) -> torch.Tensor:
     return torch.tensor(rows)
 
 
-def _bilinear_space_to_depth(m: int, r: int) -> torch.Tensor:
-    """Depthwise weight ``(m·r²)×1×3×3``: bilinear ×r upsampling of ``m`` planes, each output channel
-    ``(plane, i, j)`` the upsampled plane's pixel ``(i, j)`` of every r×r block, at low resolution."""
+def _bilinear_space_to_depth(r: int) -> torch.Tensor:
+    """``r²×3×3``: bilinear ×r upsampling of a plane at low resolution, kernel ``(i, j)`` giving the upsampled
+    plane's pixel ``(i, j)`` of every r×r block from the 3×3 low-resolution pixels around it."""
     a = _bilinear_weights(r)
-    w = torch.zeros(m * r * r, 1, 3, 3)
-    for o, (_, i, j) in enumerate(itertools.product(range(m), range(r), range(r))):
-        w[o, 0] = a[i][:, None] * a[j][None, :]
-    return w
+    return (a[:, None, :, None] * a[None, :, None, :]).reshape(r * r, 3, 3)
 
 
 def _kpn_path(c: int, channels: int, r: int, k: int, size: int) -> tuple[nn.Conv2d, nn.Conv2d]:
@@ -146,11 +151,7 @@ def _kpn_path(c: int, channels: int, r: int, k: int, size: int) -> tuple[nn.Conv
     """
     if size % 2 == 0:
         raise ValueError(f"kpn_kernel must be odd, not {size}")
-    filters = nn.Conv2d(c, c * k * r * r, r + size - 1, stride=r, padding=size // 2, groups=c, bias=False)
-    with torch.no_grad():
-        filters.weight.zero_()
-        for o, (_, n, i, j) in enumerate(_block_channels(c, k, r)):
-            filters.weight[o, 0, i : i + size, j : j + size] = _high_pass(size, 0.5 + 0.5 * n)
+    filters = _strided_high_passes(c, k, r, size, kernel=r + size - 1, padding=size // 2)
     mix = nn.Conv2d(channels, c * k, 1)
     nn.init.zeros_(mix.weight)
     nn.init.zeros_(mix.bias)
@@ -314,7 +315,7 @@ class FastStudent(_Student):
             tail_in += self.gain.out_channels
         if kpn:
             self.kpn, self.mix = _kpn_path(in_channels, channels, r, kpn, kpn_kernel)
-            self.register_buffer("upsample", _bilinear_space_to_depth(in_channels * kpn, r), persistent=False)
+            self.register_buffer("upsample", _bilinear_space_to_depth(r), persistent=False)
             tail_in += self.kpn.out_channels
         # The bilinear coefficients read one more low-resolution pixel each side; a kpn filter wider
         # than a block reaches past the head's window.
@@ -348,9 +349,8 @@ class FastStudent(_Student):
         bias: the same as upsampling ``mix(body)`` bilinearly everywhere but the outermost blocks.
         """
         assert self.kpn is not None
-        m = self.mix.out_channels
-        r2 = self.upsample.shape[0] // m
-        weight = self.upsample.view(m, r2, 1, 3, 3) * self.mix.weight.view(m, 1, -1, 1, 1)
+        m, r2 = self.mix.out_channels, self.upsample.shape[0]
+        weight = self.upsample.view(1, r2, 1, 3, 3) * self.mix.weight.view(m, 1, -1, 1, 1)
         bias = (self.mix.bias.view(m, 1) * self.upsample.new_ones(1, r2)).reshape(m * r2)
         coef = F.conv2d(body, weight.reshape(m * r2, -1, 3, 3), bias, padding=1)
         return coef * self.kpn(image)
