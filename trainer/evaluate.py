@@ -116,7 +116,9 @@ def reused_baselines(
         body = json.loads(Path(results_json).read_text())
         old, usm, one, pb = body["config"], body["usm"], body["usm_one_setting"], body["polyblur"]
         reused = ({d: UnsharpParams(**usm[d]) for d in cfg.degradations}, UnsharpParams(**one), PolyblurParams(**pb))
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+        if not isinstance(old, dict):
+            raise TypeError(f"its config is a {type(old).__name__}, not a mapping")
+    except (OSError, ValueError, KeyError, TypeError) as e:
         raise DatasetError(f"{results_json}: not the results.json of an evaluation of this suite ({e})") from None
     for key in TUNING_KEYS:
         mine = list(getattr(cfg, key)) if key == "degradations" else getattr(cfg, key)

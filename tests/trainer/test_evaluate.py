@@ -147,6 +147,11 @@ def test_baselines_from_reuses_the_tuning_and_refuses_other_settings(photo_dirs,
     assert len(err) == 1 and "changed since it was tuned" in err[0]
     assert main([*common, "--tune", str(tune), "--out", str(tmp_path / "no"), "--baselines-from", str(tmp_path / "none.json")]) == 2
     assert "not the results.json of an evaluation" in capsys.readouterr().err
+    odd = tmp_path / "odd.json"
+    odd.write_text(json.dumps(dict(a, config="not a mapping")))
+    assert main([*common, "--tune", str(tune), "--out", str(tmp_path / "no"), "--baselines-from", str(odd)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "its config is a str" in err[0], err
     assert not (tmp_path / "no").exists()
 
 
