@@ -31,7 +31,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from timing import median_ms
 
-from kdsharp import RuntimeConfig, Sharpener
+from kdsharp import KdsharpError, RuntimeConfig, Sharpener
 from kdsharp.pixels import LUMA_WEIGHTS
 from kdsharp.tiling import plan
 
@@ -91,21 +91,40 @@ def frame_graph(model: onnx.ModelProto, margin: int) -> onnx.ModelProto:
     return wrapped
 
 
+def frame_size(text: str) -> tuple[int, int]:
+    """``WxH`` → ``(W, H)``, both whole numbers ≥ 1 (argparse type)."""
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not WxH, e.g. 1920x1080") from None
+    if w < 1 or h < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: both sides must be at least 1")
+    return w, h
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", required=True)
-    ap.add_argument("--size", default="1920x1080", help="W×H of the frame")
+    ap.add_argument("--size", type=frame_size, default="1920x1080", help="W×H of the frame")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=15)
     ap.add_argument("--profile", action="store_true")
     ns = ap.parse_args()
-    w, h = (int(v) for v in ns.size.lower().split("x"))
-    sharpener = Sharpener(ns.model, config=RuntimeConfig(providers=("CPUExecutionProvider",), threads=ns.threads,
-                                                         int8=False))
+    w, h = ns.size
+    try:
+        sharpener = Sharpener(ns.model, config=RuntimeConfig(providers=("CPUExecutionProvider",), threads=ns.threads,
+                                                             int8=False))
+    except KdsharpError as e:
+        print(f"frame_graph: {e}", file=sys.stderr)
+        return 2
     if h % sharpener.info.size_multiple or w % sharpener.info.size_multiple:
         print(f"frame_graph: {w}x{h} is not a multiple of the model's {sharpener.info.size_multiple}", file=sys.stderr)
         return 2
     margin = plan(h, w, tile=0, overlap=sharpener.overlap, multiple=sharpener.info.size_multiple).margin
+    if min(w, h) <= margin:  # ONNX's reflect Pad needs more pixels than it mirrors
+        print(f"frame_graph: {w}x{h} is too small for the {margin}-px reflect margin; use a side above {margin}",
+              file=sys.stderr)
+        return 2
     wrapped = frame_graph(onnx.load(ns.model), margin).SerializeToString()
     options = ort.SessionOptions()
     options.intra_op_num_threads = ns.threads

@@ -24,7 +24,19 @@ def test_graph_matches_the_core_and_every_path_is_timed(which: str, request: pyt
     assert re.search(r"^\| Cast \| [0-9.]+ \|$", out, re.MULTILINE), out
 
 
-def test_refuses_a_frame_the_model_cannot_take(tiny_model: Path) -> None:
-    run = subprocess.run([sys.executable, str(BENCH / "frame_graph.py"), "--model", str(tiny_model), "--size", "30x30"],
+@pytest.mark.parametrize(
+    "size,words",
+    [("30x30", "not a multiple"), ("8x8", "too small for the"), ("abc", "is not WxH"), ("0x16", "at least 1")],
+)
+def test_refuses_a_frame_the_model_cannot_take(tiny_model: Path, size: str, words: str) -> None:
+    run = subprocess.run([sys.executable, str(BENCH / "frame_graph.py"), "--model", str(tiny_model), "--size", size],
                          capture_output=True, text=True, timeout=120)
-    assert run.returncode == 2 and "not a multiple" in run.stderr and "Traceback" not in run.stderr
+    assert run.returncode == 2 and words in run.stderr and "Traceback" not in run.stderr, run.stderr
+
+
+def test_refuses_what_is_not_a_model(tmp_path: Path) -> None:
+    for model in (tmp_path / "missing.onnx", Path(__file__)):
+        run = subprocess.run([sys.executable, str(BENCH / "frame_graph.py"), "--model", str(model)],
+                             capture_output=True, text=True, timeout=120)
+        assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+        assert len(run.stderr.strip().splitlines()) == 1 and run.stderr.startswith("frame_graph: "), run.stderr
