@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from random_weights import randomise
+
 
 def farthest_influence(net: torch.nn.Module) -> int:
     """Largest distance (per axis) from an output pixel to an input pixel its value depends on.
@@ -12,11 +14,8 @@ def farthest_influence(net: torch.nn.Module) -> int:
     over every position of the output pixel within one cell of the coarsest grid (``size_multiple``), on an
     input wide enough for its declared ``receptive_radius`` to show any overreach.
     """
-    net = net.double().eval()
-    g = torch.Generator().manual_seed(0)
-    with torch.no_grad():
-        for p in net.parameters():
-            p.copy_(torch.randn(p.shape, generator=g, dtype=p.dtype) * 0.3)
+    net = randomise(net.double(), std=0.3)
+    g = torch.Generator().manual_seed(1)
     r, m = net.receptive_radius, net.size_multiple
     side = (2 * r + 3 * m + 8) // m * m
     centre = r + m

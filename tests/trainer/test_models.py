@@ -29,6 +29,7 @@ from kdsharp_train.models import (
 from kdsharp_train.students import STUDENTS
 from kdsharp_train.teachers import TEACHERS
 from influence import farthest_influence
+from random_weights import randomise
 from tiny_args import TINY_ARGS
 
 from kdsharp import RuntimeConfig, Sharpener
@@ -55,14 +56,6 @@ CASES = [pytest.param(kind, name, TINY_ARGS[(kind, name)], id=f"{kind}-{name}") 
 ]
 
 
-def _random_weights(net: torch.nn.Module, seed: int = 0, std: float = 0.1) -> torch.nn.Module:
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for p in net.parameters():
-            p.copy_(torch.randn(p.shape, generator=g) * std)
-    return net.eval()
-
-
 def _save(net: torch.nn.Module, kind: str, folder: Path) -> Path:
     tensors = {f"model.{k}": v for k, v in net.state_dict().items()}
     return save_checkpoint(folder, "best", tensors, {"step": 1, "arch": arch_of(net, kind), "config": {}})
@@ -70,7 +63,7 @@ def _save(net: torch.nn.Module, kind: str, folder: Path) -> Path:
 
 @pytest.mark.parametrize("kind,name,args", CASES)
 def test_builds_and_runs_on_odd_sizes(kind: str, name: str, args: dict) -> None:
-    net = _random_weights(build_model(kind, name, args))
+    net = randomise(build_model(kind, name, args), std=0.1)
     c = net.in_channels
     for h, w in ((1, 1), (13, 17), (31, 8)):
         x = torch.rand(1, c, h, w)
@@ -93,7 +86,7 @@ def test_untrained_network_is_identity(kind: str, name: str, args: dict) -> None
 
 @pytest.mark.parametrize("kind,name,args", CASES)
 def test_checkpoint_round_trip(kind: str, name: str, args: dict, tmp_path: Path) -> None:
-    net = _random_weights(build_model(kind, name, args))
+    net = randomise(build_model(kind, name, args), std=0.1)
     path = _save(net, kind, tmp_path)
     again, meta = load_model(path)
     assert meta["arch"]["name"] == name
@@ -104,7 +97,7 @@ def test_checkpoint_round_trip(kind: str, name: str, args: dict, tmp_path: Path)
 
 @pytest.mark.parametrize("kind,name,args", CASES)
 def test_export_parity_and_contract(kind: str, name: str, args: dict, tmp_path: Path) -> None:
-    net = _random_weights(build_model(kind, name, args))
+    net = randomise(build_model(kind, name, args), std=0.1)
     path = _save(net, kind, tmp_path / "ck")
     out = tmp_path / f"{name}.onnx"
     lines = export_checkpoint(ExportConfig(checkpoint=str(path), out=str(out)))
@@ -131,7 +124,7 @@ def test_export_parity_and_contract(kind: str, name: str, args: dict, tmp_path: 
 
 
 def test_luma_student_exports_as_luma(tmp_path: Path) -> None:
-    net = _random_weights(build_model("student", "fast", {"channels": 4, "convs": 1, "stride": 4, "in_channels": 1}))
+    net = randomise(build_model("student", "fast", {"channels": 4, "convs": 1, "stride": 4, "in_channels": 1}), std=0.1)
     path = _save(net, "student", tmp_path / "ck")
     out = tmp_path / "luma.onnx"
     export_checkpoint(ExportConfig(checkpoint=str(path), out=str(out), fp16=True))
@@ -145,7 +138,7 @@ def test_luma_student_exports_as_luma(tmp_path: Path) -> None:
 
 def test_int8_variant_is_calibrated_and_measured(tmp_path: Path, photo_dirs) -> None:
     # Small weights, like a trained residual corrector (a small correction on top of the input).
-    net = _random_weights(build_model("student", "fast", {"channels": 4, "convs": 1, "stride": 4}), std=0.03)
+    net = randomise(build_model("student", "fast", {"channels": 4, "convs": 1, "stride": 4}), std=0.03)
     path = _save(net, "student", tmp_path / "ck")
     weights = tmp_path / "weights"
     out = weights / "kdsharp-fast.onnx"
@@ -182,7 +175,7 @@ def test_export_refuses_old_opset(tmp_path: Path) -> None:
 
 
 def test_teacher_export_rebuilds(tmp_path: Path) -> None:
-    net = _random_weights(build_model("teacher", "nafnet", TINY_ARGS[("teacher", "nafnet")]))
+    net = randomise(build_model("teacher", "nafnet", TINY_ARGS[("teacher", "nafnet")]), std=0.1)
     path = _save(net, "teacher", tmp_path / "run")
     files = export_teacher(str(path), str(tmp_path / "weights" / "teacher"))
     again, _ = load_model(files[1])

@@ -15,18 +15,12 @@ from kdsharp_train.reparam import RepConv3x3, fold_reparam
 from kdsharp_train.students import FastStudent
 from torch import nn
 
-
-def _randomise(net: nn.Module, seed: int = 0) -> nn.Module:
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for p in net.parameters():
-            p.copy_(torch.randn(p.shape, generator=g, dtype=p.dtype) * 0.3)
-    return net
+from random_weights import randomise
 
 
 @pytest.mark.parametrize("dilation", [1, 2])
 def test_folded_conv_equals_the_branches(dilation: int) -> None:
-    block = _randomise(RepConv3x3(6, dilation=dilation).double())
+    block = randomise(RepConv3x3(6, dilation=dilation).double(), std=0.3)
     x = torch.rand(2, 6, 9, 14, dtype=torch.float64)
     plain = block.folded()
     assert isinstance(plain, nn.Conv2d) and plain.weight.dtype == torch.float64
@@ -48,7 +42,7 @@ def test_the_identity_is_a_fixed_branch() -> None:
 
 
 def test_fold_reparam_swaps_every_block_of_a_copy() -> None:
-    net = _randomise(FastStudent(channels=4, convs=3, stride=4, in_channels=1, rep=True, dilation=2).double())
+    net = randomise(FastStudent(channels=4, convs=3, stride=4, in_channels=1, rep=True, dilation=2).double(), std=0.3)
     folded = fold_reparam(net)
     assert sum(isinstance(m, RepConv3x3) for m in net.modules()) == 3  # the original keeps its branches
     assert not any(isinstance(m, RepConv3x3) for m in folded.modules())
@@ -64,7 +58,7 @@ def test_the_exported_graph_has_plain_convs_only(tmp_path: Path) -> None:
     # What ships costs what a plain conv costs: the export holds one Conv per body conv, no branches.
     ops = {}
     for rep in (False, True):
-        net = _randomise(FastStudent(channels=4, convs=2, stride=4, in_channels=1, rep=rep))
+        net = randomise(FastStudent(channels=4, convs=2, stride=4, in_channels=1, rep=rep), std=0.3)
         tensors = {f"model.{k}": v for k, v in net.state_dict().items()}
         ck = save_checkpoint(tmp_path / f"ck{rep}", "best", tensors, {"step": 1, "arch": arch_of(net, "student"), "config": {}})
         out = tmp_path / f"rep{rep}.onnx"
