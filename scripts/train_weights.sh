@@ -317,7 +317,8 @@ probes-15)
     ;;
 realtime-levers)
     # Issue 15, sixth session: the real-time student with the levers (LEVERS_JSON) on realtime-noharm's full
-    # schedule and losses: rtlv_kd beside its control rtlv_nokd, resumable.
+    # schedule and losses: rtlv_kd beside its control rtlv_nokd, resumable. Not run (the probes, probes-15,
+    # showed nothing to scale up), so no evaluation scores it and ship-fast does not take it.
     pair rtlv "${UB[@]}" --steps "${RTP40_STEPS:-24000}" --val-every 12000 --arch-args "$LEVERS_JSON" "${P40[@]}" \
         --set loss.noharm=2
     ;;
@@ -512,9 +513,9 @@ card-qunh)
 ship-fast)
     # Issue 15: the real-time pair that select-p40 (or select-lv) picked (RT_SHIP), ${RT_SHIP}_kd as `fast`
     # and ${RT_SHIP}_nokd as its control, with fp16 siblings and val/ scores.
-    # rtlv and rtb24 (sixth session) are scored by evaluate-lv, rtsf by evaluate-safe, the others by evaluate-p40.
-    case "${RT_SHIP:-}" in rtp40 | rtnh) ev=eval-p40 ;; rtlv | rtb24) ev=eval-lv ;; rtsf) ev=eval-sf ;;
-        *) echo "RT_SHIP must be rtp40, rtnh, rtlv, rtb24 or rtsf, not '${RT_SHIP:-}'" >&2; exit 2 ;; esac
+    # rtb24 (sixth session) is scored by evaluate-lv, rtsf by evaluate-safe, the others by evaluate-p40.
+    case "${RT_SHIP:-}" in rtp40 | rtnh) ev=eval-p40 ;; rtb24) ev=eval-lv ;; rtsf) ev=eval-sf ;;
+        *) echo "RT_SHIP must be rtp40, rtnh, rtb24 or rtsf, not '${RT_SHIP:-}'" >&2; exit 2 ;; esac
     ship "$RT_SHIP" weights/kdsharp-fast.onnx weights/ablation/student_nokd.onnx "$ev"
     ;;
 probe-psnr)
